@@ -1,0 +1,33 @@
+// One source of HTTP options for every outgoing call (typed-rest-client for Azure DevOps, and MSAL's network
+// client for Entra), so the agent's proxy, proxy bypass list and certificate settings apply everywhere alike.
+import type { ICertConfiguration, IProxyConfiguration, IRequestOptions } from 'typed-rest-client/Interfaces';
+
+export interface NetworkSettings {
+  /** The proxy to use for this URL, or undefined to go direct (the agent's bypass list already applied). */
+  proxyFor(url: string): IProxyConfiguration | undefined;
+  /** CA bundle, client certificate and key from the agent (Agent.CAInfo, Agent.ClientCert…). */
+  cert?: ICertConfiguration;
+  /** Agent.SkipCertValidation */
+  ignoreSslError: boolean;
+  /** Socket timeout for one request, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** Direct connections, default CAs: for tests and tools that run outside an agent. */
+export const directNetwork: NetworkSettings = {
+  proxyFor: () => undefined,
+  ignoreSslError: false,
+  timeoutMs: 30_000,
+};
+
+/** typed-rest-client request options for calls to `url`. */
+export function requestOptionsFor(settings: NetworkSettings, url: string): IRequestOptions {
+  return {
+    proxy: settings.proxyFor(url),
+    cert: settings.cert,
+    ignoreSslError: settings.ignoreSslError,
+    socketTimeout: settings.timeoutMs,
+    allowRetries: false, // retries are ours: they must honour Retry-After and never repeat a POST
+    keepAlive: true,
+  };
+}
