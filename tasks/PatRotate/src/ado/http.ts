@@ -1,0 +1,208 @@
+// The one door to Azure DevOps over HTTP: auth headers, JSON in and out, retries that honour Retry-After and
+// never repeat a POST, and every failure turned into an AdoError (see errors.ts).
+import { HttpClient } from 'typed-rest-client/HttpClient';
+import type { IHttpClientResponse } from 'typed-rest-client/Interfaces';
+import { requestOptionsFor, type NetworkSettings } from '../net/network';
+import {
+  AdoError,
+  asVssErrorBody,
+  errorFromNetwork,
+  errorFromStatus,
+  scrub,
+  signInPageError,
+} from './errors';
+import type { Credential } from './types';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first one included. */
+  maxAttempts: number;
+  /** No new attempt starts once waiting would take the call past this many milliseconds. */
+  maxTotalMs: number;
+  /** First backoff delay; doubled per attempt, with jitter, unless the server sends Retry-After. */
+  baseDelayMs: number;
+  /** Upper bound of one computed backoff delay (Retry-After may ask for more, within maxTotalMs). */
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** 0 ≤ x < 1; injectable so tests can pin the jitter. */
+  random?: () => number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, maxTotalMs: 60_000, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+
+export interface RetryInfo {
+  method: HttpMethod;
+  /** URL without its query string. */
+  url: string;
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  delayMs: number;
+  /** e.g. "HTTP 429" or "network error". */
+  reason: string;
+}
+
+export interface AdoHttpOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Called before each wait, so the task can log "retrying after HTTP 429 in 2 s". */
+  onRetry?: (info: RetryInfo) => void;
+  userAgent?: string;
+}
+
+export interface SendOptions {
+  credential: Credential;
+  body?: unknown;
+  /** Set false to make exactly one attempt. POST is never retried either way. */
+  allowRetry?: boolean;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class AdoHttp {
+  private readonly clients = new Map<string, HttpClient>();
+  private readonly policy: Required<RetryPolicy>;
+
+  constructor(
+    private readonly network: NetworkSettings,
+    private readonly options: AdoHttpOptions = {},
+  ) {
+    const p = { ...defaultRetryPolicy, ...options.retry };
+    this.policy = {
+      maxAttempts: Math.max(1, p.maxAttempts),
+      maxTotalMs: p.maxTotalMs,
+      baseDelayMs: p.baseDelayMs,
+      maxDelayMs: p.maxDelayMs ?? 30_000,
+      sleep: p.sleep ?? realSleep,
+      random: p.random ?? Math.random,
+    };
+  }
+
+  /** Sends one request (plus retries) and returns the parsed JSON body, or undefined for an empty 2xx. */
+  async send<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<T | undefined> {
+    const retryable = method !== 'POST' && opts.allowRetry !== false;
+    const started = Date.now();
+    let slept = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt<T>(method, url, opts);
+      } catch (e) {
+        if (!(e instanceof AdoError) || !e.retryable || !retryable || attempt >= this.policy.maxAttempts) throw e;
+        const delayMs = e.retryAfterMs ?? this.backoff(attempt);
+        // Fake sleeps do not move the clock, so the time spent sleeping counts on its own too.
+        const elapsed = Math.max(Date.now() - started, slept);
+        if (elapsed + delayMs > this.policy.maxTotalMs) throw e;
+        this.options.onRetry?.({
+          method,
+          url: withoutQuery(url),
+          attempt,
+          delayMs,
+          reason: e.status !== undefined ? `HTTP ${e.status}` : 'network error',
+        });
+        await this.policy.sleep(delayMs);
+        slept += delayMs;
+      }
+    }
+  }
+
+  /** Closes keep-alive sockets. */
+  dispose(): void {
+    for (const client of this.clients.values()) client.dispose();
+    this.clients.clear();
+  }
+
+  private backoff(failedAttempt: number): number {
+    const exp = Math.min(this.policy.baseDelayMs * 2 ** (failedAttempt - 1), this.policy.maxDelayMs);
+    return Math.round(exp * (0.5 + this.policy.random() / 2)); // jitter: 50–100 % of the exponential step
+  }
+
+  private async attempt<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<T | undefined> {
+    const where = `${method} ${withoutQuery(url)}`;
+    const mutating = method !== 'GET';
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'X-TFS-FedAuthRedirect': 'Suppress', // ask for 401 instead of a redirect to the sign-in page
+      Authorization: authorizationHeader(opts.credential),
+    };
+    let data = '';
+    if (opts.body !== undefined) {
+      headers['Content-Type'] = 'application/json; charset=utf-8';
+      data = JSON.stringify(opts.body);
+    }
+    let status: number;
+    let contentType: string;
+    let text: string;
+    let retryAfter: string | undefined;
+    try {
+      const res: IHttpClientResponse = await this.clientFor(url).request(method, url, data, headers);
+      status = res.message.statusCode ?? 0;
+      contentType = String(res.message.headers['content-type'] ?? '');
+      retryAfter = res.message.headers['retry-after'];
+      text = await res.readBody();
+    } catch (err) {
+      throw errorFromNetwork(err, where, mutating);
+    }
+    const secrets = [opts.credential.token];
+    const looksHtml = /text\/html/i.test(contentType) || /^\s*</.test(text);
+    // Azure DevOps sends its sign-in page (203, a redirect, or HTML) when it does not accept the token.
+    // HTML with an error status (e.g. a gateway's 503 page) is judged by its status below.
+    if (status === 203 || (status >= 300 && status < 400) || (looksHtml && (status < 300 || status === 401))) {
+      throw signInPageError(where, status);
+    }
+    if (status >= 200 && status < 300) return parseSuccess<T>(text, where, mutating);
+
+    let parsed: unknown;
+    try {
+      parsed = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined; // a non-JSON error body tells us nothing more than its status
+    }
+    const body = asVssErrorBody(parsed);
+    if (body?.message) body.message = scrub(body.message, secrets);
+    if (body?.patTokenErrorMessage) body.patTokenErrorMessage = scrub(body.patTokenErrorMessage, secrets);
+    throw errorFromStatus(status, body, where, mutating, parseRetryAfter(retryAfter));
+  }
+
+  private clientFor(url: string): HttpClient {
+    const origin = new URL(url).origin;
+    let client = this.clients.get(origin);
+    if (!client) {
+      // Redirects are refused: they would carry the Authorization header to wherever they point.
+      const requestOptions = { ...requestOptionsFor(this.network, url), allowRedirects: false };
+      client = new HttpClient(this.options.userAgent ?? 'PatRotate/1', [], requestOptions);
+      this.clients.set(origin, client);
+    }
+    return client;
+  }
+}
+
+function parseSuccess<T>(text: string, where: string, mutating: boolean): T | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // A write answered 2xx was applied, but whatever it returned (e.g. a new PAT) is lost.
+    throw new AdoError('protocol', `${where} answered 2xx with a body that is not valid JSON`, {
+      lostResponse: mutating,
+    });
+  }
+}
+
+export function authorizationHeader(credential: Credential): string {
+  return credential.kind === 'bearer'
+    ? `Bearer ${credential.token}`
+    : `Basic ${Buffer.from(`:${credential.token}`, 'utf8').toString('base64')}`;
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function withoutQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
