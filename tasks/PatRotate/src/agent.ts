@@ -1,0 +1,68 @@
+// The one seam to the agent (azure-pipelines-task-lib): inputs, secrets, variables, log structure, the job summary,
+// and the agent's proxy and certificate settings. Everything else in the task takes plain arguments.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { InputSource } from './config';
+import type { NetworkSettings } from './net/network';
+
+export const agentInputs: InputSource = {
+  input: (name) => tl.getInput(name, false),
+  variable: (name) => tl.getVariable(name),
+};
+
+/** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
+export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
+  const cert = tl.getHttpCertConfiguration() ?? undefined;
+  return {
+    proxyFor: (url) => {
+      const proxy = tl.getHttpProxyConfiguration(url);
+      return proxy ? { proxyUrl: proxy.proxyUrl, proxyUsername: proxy.proxyUsername, proxyPassword: proxy.proxyPassword, proxyBypassHosts: proxy.proxyBypassHosts } : undefined;
+    },
+    cert,
+    ignoreSslError: (tl.getVariable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true',
+    timeoutMs,
+  };
+}
+
+/** The job's own access token (System.AccessToken), for groupAuth: jobToken. */
+export function jobAccessToken(): string | undefined {
+  return tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) ?? undefined;
+}
+
+export const log = {
+  info: (text: string): void => console.log(text),
+  debug: (text: string): void => tl.debug(text),
+  /** A warning shows on the run summary. */
+  warn: (text: string): void => tl.warning(text),
+  error: (text: string): void => tl.error(text),
+  section: (text: string): void => console.log(`##[section]${text}`),
+  group: (text: string): void => console.log(`##[group]${text}`),
+  endGroup: (): void => console.log('##[endgroup]'),
+};
+
+export const secrets = {
+  /** Masks the value in every later line of the log. Call before anything could print it. */
+  setSecret: (value: string): void => {
+    if (value) tl.setSecret(value);
+  },
+  setVariable: (name: string, value: string, secret: boolean, isOutput: boolean): void => tl.setVariable(name, value, secret, isOutput),
+};
+
+/** Publishes markdown on the run's summary page (task.uploadsummary needs a file). */
+export function uploadSummary(markdown: string): void {
+  const dir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
+  const file = path.join(dir, `PatRotate-summary-${process.pid}-${Date.now()}.md`);
+  fs.writeFileSync(file, markdown, 'utf8');
+  tl.uploadSummary(file);
+}
+
+export function fail(message: string): void {
+  tl.setResult(tl.TaskResult.Failed, message);
+}
+
+export function finish(result: 'succeeded' | 'succeededWithIssues' | 'failed', message: string): void {
+  const map = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
+  tl.setResult(map[result], message);
+}

@@ -1,0 +1,257 @@
+// Every task input read and validated once, into a typed, immutable Config. Bad input fails here, before sign-in
+// and before any write, with one line that names the input, what is wrong and how to fix it.
+import type { SignInConfig, AuthMethod } from './auth/types';
+import { resolveOrganization } from './ado/urls';
+import { isDocumentedScope, splitScopes } from './scopes';
+
+export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list';
+export type RetireMode = 'revoke' | 'shorten' | 'keep';
+export type GroupAuth = 'entra' | 'jobToken';
+
+export interface GroupRef {
+  /** Variable group name or numeric id. */
+  group: string;
+  project: string;
+}
+
+export type TargetConfig =
+  | { kind: 'variable'; variableName: string }
+  | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
+  | { kind: 'none' };
+
+/** Which PATs the operation applies to. */
+export type Selector =
+  | { kind: 'id'; authorizationId: string }
+  | { kind: 'name'; displayName: string }
+  | { kind: 'prefix'; prefix: string }
+  | { kind: 'all' };
+
+export interface Config {
+  readonly organization: { collectionUrl: string; patApiUrl: string; organization: string };
+  readonly auth: SignInConfig;
+  /** Where the rolled refresh token is saved (a secret in a variable group), when configured. */
+  readonly refreshTokenStore?: { variableName: string; ref: GroupRef };
+  readonly operation: Operation;
+  readonly selector: Selector;
+  /** Scopes for new PATs; undefined = keep the old PAT's scopes (rotate). */
+  readonly scopes?: string[];
+  readonly validityDays: number;
+  readonly allOrgs: boolean;
+  readonly rotateWithinDays: number;
+  readonly warnWithinDays: number;
+  readonly createIfMissing: boolean;
+  readonly retireOld: RetireMode;
+  readonly graceHours: number;
+  readonly verifyNewToken: boolean;
+  readonly target: TargetConfig;
+  readonly groupAuth: GroupAuth;
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+}
+
+/** What the config reader needs from the agent: inputs and pipeline variables, as strings. */
+export interface InputSource {
+  input(name: string): string | undefined;
+  variable(name: string): string | undefined;
+}
+
+/** A bad input: `input` is the task input to fix. The message is the whole line the user sees. */
+export class ConfigError extends Error {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super(`Input '${input}': ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VARIABLE_NAME = /^[A-Za-z0-9._{}-]+$/;
+
+export function parseConfig(src: InputSource): Config {
+  const text = (name: string, fallback = ''): string => (src.input(name) ?? '').trim() || fallback;
+  const choice = <T extends string>(name: string, options: readonly T[], fallback: T): T => {
+    const value = text(name, fallback);
+    const found = options.find((o) => o.toLowerCase() === value.toLowerCase());
+    if (!found) throw new ConfigError(name, `'${value}' is not one of ${options.join(', ')}.`);
+    return found;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = text(name).toLowerCase();
+    if (value === '') return fallback;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    throw new ConfigError(name, `'${value}' is not a boolean: use true or false.`);
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = text(name);
+    if (value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(name, `'${value}' is not a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+
+  const operation = choice<Operation>('operation', ['rotate', 'create', 'renew', 'revoke', 'list'], 'rotate');
+  let organization: Config['organization'];
+  try {
+    organization = resolveOrganization(text('organization'), src.variable('System.CollectionUri'));
+  } catch (e) {
+    throw new ConfigError('organization', e instanceof Error ? e.message : String(e));
+  }
+
+  const auth = parseSignIn(text, choice, int);
+  const selector = parseSelector(text('authorizationId'), text('displayName'), operation);
+
+  const scopesText = text('scopes');
+  const scopes = scopesText ? splitScopes(scopesText) : undefined;
+  for (const s of scopes ?? []) {
+    if (!isDocumentedScope(s)) {
+      throw new ConfigError('scopes', `'${s}' is not a documented Azure DevOps scope: use names such as vso.code or vso.packaging_write (app_token = full access).`);
+    }
+  }
+  if (operation === 'create' && !scopes) {
+    throw new ConfigError('scopes', 'create needs the scopes of the new PAT, e.g. "vso.code vso.build".');
+  }
+
+  const createIfMissing = bool('createIfMissing', false);
+  if (createIfMissing && operation === 'rotate' && !scopes) {
+    throw new ConfigError('scopes', 'createIfMissing needs the scopes to give a PAT it creates.');
+  }
+  if (createIfMissing && operation === 'rotate' && selector.kind !== 'name') {
+    throw new ConfigError('createIfMissing', 'needs an exact displayName (no authorizationId, no trailing *) to know what to create.');
+  }
+
+  const project = text('project', src.variable('System.TeamProject') ?? '');
+  const target = parseTarget(text, choice, project);
+  const groupAuth = choice<GroupAuth>('groupAuth', ['entra', 'jobToken'], 'entra');
+
+  const refreshTokenVariable = text('refreshTokenVariable');
+  let refreshTokenStore: Config['refreshTokenStore'];
+  if (refreshTokenVariable) {
+    if (auth.method === 'accessToken') {
+      throw new ConfigError('refreshTokenVariable', 'the accessToken method has no refresh token to save: clear refreshTokenVariable.');
+    }
+    checkVariableName('refreshTokenVariable', refreshTokenVariable);
+    const group = text('refreshTokenGroup', text('variableGroup'));
+    if (!group) {
+      throw new ConfigError('refreshTokenGroup', 'refreshTokenVariable needs a variable group to save the refresh token in: set refreshTokenGroup (or variableGroup).');
+    }
+    if (!project) throw new ConfigError('project', 'the refresh token\'s variable group needs its project: set project.');
+    refreshTokenStore = { variableName: refreshTokenVariable, ref: { group, project } };
+  }
+
+  return Object.freeze({
+    organization,
+    auth,
+    refreshTokenStore,
+    operation,
+    selector,
+    scopes,
+    validityDays: int('validityDays', 30, 1, 365),
+    allOrgs: bool('allOrgs', false),
+    rotateWithinDays: int('rotateWithinDays', 7, 0, 365),
+    warnWithinDays: int('warnWithinDays', 14, 0, 365),
+    createIfMissing,
+    retireOld: choice<RetireMode>('retireOld', ['revoke', 'shorten', 'keep'], 'revoke'),
+    graceHours: int('graceHours', 24, 0, 720),
+    verifyNewToken: bool('verifyNewToken', true),
+    target,
+    groupAuth,
+    concurrency: int('concurrency', 4, 1, 16),
+    dryRun: bool('dryRun', false),
+  });
+}
+
+type Text = (name: string, fallback?: string) => string;
+type Choice = <T extends string>(name: string, options: readonly T[], fallback: T) => T;
+type Int = (name: string, fallback: number, min: number, max: number) => number;
+
+function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
+  const method = choice<AuthMethod>('authMethod', ['refreshToken', 'deviceCode', 'usernamePassword', 'accessToken'], 'refreshToken');
+  const authorityHost = text('authorityHost', 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  let host: URL;
+  try {
+    host = new URL(authorityHost);
+  } catch {
+    throw new ConfigError('authorityHost', `'${authorityHost}' is not a URL: use https://login.microsoftonline.com or your cloud's authority host.`);
+  }
+  if (host.protocol !== 'https:') {
+    throw new ConfigError('authorityHost', `'${authorityHost}' must use https (Entra and MSAL accept only https authorities).`);
+  }
+  const clientId = text('clientId', AZURE_CLI_CLIENT_ID);
+  if (!GUID.test(clientId)) throw new ConfigError('clientId', `'${clientId}' is not an application (client) id GUID.`);
+  const cfg: SignInConfig = {
+    method,
+    tenantId: text('tenantId', 'organizations'),
+    clientId,
+    clientSecret: text('clientSecret') || undefined,
+    refreshToken: text('refreshToken') || undefined,
+    username: text('username') || undefined,
+    password: text('password') || undefined,
+    accessToken: text('accessToken') || undefined,
+    authorityHost,
+    deviceCodeTimeoutMinutes: int('deviceCodeTimeoutMinutes', 15, 1, 60),
+  };
+  if (!/^[A-Za-z0-9.-]+$/.test(cfg.tenantId)) {
+    throw new ConfigError('tenantId', `'${cfg.tenantId}' is not a tenant id or domain: use a GUID, a domain such as contoso.onmicrosoft.com, or organizations.`);
+  }
+  const required: Partial<Record<AuthMethod, (keyof SignInConfig)[]>> = {
+    refreshToken: ['refreshToken'],
+    usernamePassword: ['username', 'password'],
+    accessToken: ['accessToken'],
+  };
+  for (const name of required[method] ?? []) {
+    if (!cfg[name]) {
+      const hint = method === 'refreshToken'
+        ? 'pass the secret variable that holds it, e.g. refreshToken: $(PatRotate.RefreshToken); to get a first one, run once with authMethod deviceCode.'
+        : `authMethod ${method} needs it.`;
+      throw new ConfigError(name, `is required: ${hint}`);
+    }
+  }
+  return cfg;
+}
+
+function parseSelector(authorizationId: string, displayName: string, operation: Operation): Selector {
+  if (authorizationId && displayName && operation !== 'create') {
+    throw new ConfigError('authorizationId', 'give either authorizationId or displayName, not both.');
+  }
+  if (operation === 'create') {
+    if (!displayName) throw new ConfigError('displayName', 'create needs the name of the new PAT.');
+    if (displayName.endsWith('*')) throw new ConfigError('displayName', 'create needs an exact name, not a prefix ending in *.');
+    return { kind: 'name', displayName };
+  }
+  if (authorizationId) {
+    if (!GUID.test(authorizationId)) throw new ConfigError('authorizationId', `'${authorizationId}' is not a PAT authorization id (a GUID).`);
+    return { kind: 'id', authorizationId: authorizationId.toLowerCase() };
+  }
+  if (displayName.endsWith('*')) {
+    const prefix = displayName.slice(0, -1);
+    return prefix ? { kind: 'prefix', prefix } : { kind: 'all' };
+  }
+  if (displayName) return { kind: 'name', displayName };
+  if (operation === 'list') return { kind: 'all' };
+  throw new ConfigError('displayName', `${operation} needs displayName (exact, or a prefix ending in *) or authorizationId to know which PATs to ${operation}.`);
+}
+
+function parseTarget(text: Text, choice: Choice, project: string): TargetConfig {
+  const kind = choice<TargetConfig['kind']>('target', ['variable', 'variableGroup', 'none'], 'variable');
+  if (kind === 'none') return { kind };
+  const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
+  checkVariableName('variableName', variableName);
+  if (kind === 'variable') return { kind, variableName };
+  const group = text('variableGroup');
+  if (!group) throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
+  if (!project) throw new ConfigError('project', 'the variable group\'s project is unknown: set project.');
+  return { kind, variableName, ref: { group, project } };
+}
+
+function checkVariableName(input: string, name: string): void {
+  if (!VARIABLE_NAME.test(name)) {
+    throw new ConfigError(input, `'${name}' is not a valid variable name: use letters, digits, '.', '_' and '-' (and {displayName}).`);
+  }
+}

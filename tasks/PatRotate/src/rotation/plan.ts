@@ -1,0 +1,185 @@
+// The rotation rules, as pure code: (Config, listed PATs, now) → the actions to take. No I/O, no agent: every
+// decision the task makes about which PAT to touch, and how, is here and unit-tested.
+import type { PatToken } from '../ado/types';
+import { ConfigError, type Config, type RetireMode, type Selector } from '../config';
+
+export type PatStatus = 'active' | 'expired';
+export interface ListedPat extends PatToken {
+  status: PatStatus;
+}
+
+export type Action =
+  | { kind: 'create'; displayName: string; scope: string; allOrgs: boolean; validTo: Date; variableName?: string }
+  | { kind: 'rotate'; old: ListedPat; scope: string; allOrgs: boolean; validTo: Date; variableName?: string; retire: RetireMode }
+  | { kind: 'renew'; pat: ListedPat; validTo: Date }
+  | { kind: 'revoke'; pat: ListedPat }
+  | { kind: 'list'; pat: ListedPat }
+  | { kind: 'skip'; pat: ListedPat; reason: string };
+
+export interface Plan {
+  actions: Action[];
+  /** Expiry warnings for selected PATs this run does not refresh. */
+  warnings: string[];
+}
+
+export type PlanInput = Pick<
+  Config,
+  'operation' | 'selector' | 'scopes' | 'validityDays' | 'allOrgs' | 'rotateWithinDays' | 'warnWithinDays' | 'createIfMissing' | 'retireOld' | 'target'
+>;
+
+const DAY_MS = 86_400_000;
+
+/** True when expired PATs must be listed too: a list report, or a rotate whose PAT is not among the active ones. */
+export function wantsExpired(input: PlanInput, active: readonly PatToken[]): boolean {
+  if (input.operation === 'list') return true;
+  if (input.operation !== 'rotate' || (input.selector.kind !== 'id' && input.selector.kind !== 'name')) return false;
+  return select(input.selector, active.map((p) => ({ ...p, status: 'active' as const }))).length === 0;
+}
+
+export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): Plan {
+  const validTo = new Date(now.getTime() + input.validityDays * DAY_MS);
+  const dueBy = new Date(now.getTime() + input.rotateWithinDays * DAY_MS);
+  const isDue = (p: ListedPat): boolean => input.rotateWithinDays === 0 || p.status === 'expired' || p.validTo <= dueBy;
+  const daysLeft = (p: ListedPat): string => describeExpiry(p, now);
+  const selected = select(input.selector, pats);
+  const actions: Action[] = [];
+
+  switch (input.operation) {
+    case 'list':
+      actions.push(...selected.map((pat) => ({ kind: 'list' as const, pat })));
+      break;
+    case 'create': {
+      const name = (input.selector as { displayName: string }).displayName;
+      const live = selected.filter((p) => p.status === 'active');
+      if (live.length > 0) {
+        throw new ConfigError('displayName', `a live PAT named '${name}' already exists (${ids(live)}): use operation rotate, or another name (two PATs with one name make later runs ambiguous).`);
+      }
+      actions.push({ kind: 'create', displayName: name, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
+      break;
+    }
+    case 'rotate': {
+      const chosen = single(input, selected, (s) => latestPerName(s));
+      if (chosen.length === 0 && input.createIfMissing && input.selector.kind === 'name') {
+        actions.push({ kind: 'create', displayName: input.selector.displayName, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
+        break;
+      }
+      requireSome(input, chosen);
+      for (const old of chosen) {
+        if (!isDue(old)) {
+          actions.push({ kind: 'skip', pat: old, reason: `${daysLeft(old)}; rotates within ${input.rotateWithinDays} days of expiry` });
+          continue;
+        }
+        actions.push({
+          kind: 'rotate', old, validTo, retire: input.retireOld,
+          scope: input.scopes ? scopeText(input.scopes) : old.scope,
+          allOrgs: old.targetAccounts === null,
+        });
+      }
+      break;
+    }
+    case 'renew': {
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s);
+      requireSome(input, chosen);
+      for (const pat of chosen) {
+        if (!isDue(pat)) actions.push({ kind: 'skip', pat, reason: `${daysLeft(pat)}; renews within ${input.rotateWithinDays} days of expiry` });
+        else if (pat.validTo >= validTo) actions.push({ kind: 'skip', pat, reason: `already valid beyond ${input.validityDays} days from now` });
+        else actions.push({ kind: 'renew', pat, validTo });
+      }
+      break;
+    }
+    case 'revoke': {
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s);
+      requireSome(input, chosen);
+      actions.push(...chosen.map((pat) => ({ kind: 'revoke' as const, pat })));
+      break;
+    }
+  }
+
+  assignVariableNames(input, actions);
+  return { actions, warnings: expiryWarnings(input, actions, now) };
+}
+
+function select(selector: Selector, pats: readonly ListedPat[]): ListedPat[] {
+  switch (selector.kind) {
+    case 'id':
+      return pats.filter((p) => p.authorizationId.toLowerCase() === selector.authorizationId);
+    case 'name': {
+      const exact = pats.filter((p) => p.displayName === selector.displayName);
+      const active = exact.filter((p) => p.status === 'active');
+      return active.length > 0 ? active : exact;
+    }
+    case 'prefix':
+      return pats.filter((p) => p.displayName.startsWith(selector.prefix) && p.status === 'active');
+    case 'all':
+      return [...pats];
+  }
+}
+
+/** An exact name must pick one PAT: two live PATs sharing it is an error that lists both ids. */
+function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[]): ListedPat[] {
+  if (input.selector.kind === 'name') {
+    const active = selected.filter((p) => p.status === 'active');
+    if (active.length > 1) {
+      throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others.`);
+    }
+    return active.length === 1 ? active : pick(selected);
+  }
+  return selected;
+}
+
+/** Among expired PATs of one name (none live), the most recent is the one to replace. */
+function latestPerName(expired: ListedPat[]): ListedPat[] {
+  const latest = expired.reduce<ListedPat | undefined>((a, p) => (!a || p.validTo > a.validTo ? p : a), undefined);
+  return latest ? [latest] : [];
+}
+
+function requireSome(input: PlanInput, chosen: ListedPat[]): void {
+  if (chosen.length > 0 || input.selector.kind === 'prefix' || input.selector.kind === 'all') return;
+  if (input.selector.kind === 'id') {
+    throw new ConfigError('authorizationId', `no ${input.operation === 'rotate' ? '' : 'live '}PAT with id ${input.selector.authorizationId} belongs to the signed-in user in this organization: check the id (operation list shows them).`);
+  }
+  const hint = input.operation === 'rotate' ? ', or set createIfMissing with scopes to create it' : '';
+  throw new ConfigError('displayName', `no ${input.operation === 'rotate' ? '' : 'live '}PAT named '${input.selector.displayName}' belongs to the signed-in user in this organization: check the name (operation list shows them)${hint}.`);
+}
+
+function assignVariableNames(input: PlanInput, actions: Action[]): void {
+  const producing = actions.filter((a): a is Extract<Action, { kind: 'create' | 'rotate' }> => a.kind === 'create' || a.kind === 'rotate');
+  if (input.target.kind === 'none') return;
+  const template = input.target.variableName;
+  const perPat = template.includes('{displayName}');
+  const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
+  if (bulk && !perPat && producing.length > 0) {
+    throw new ConfigError('variableName', `several PATs may be rotated into one variable: put {displayName} in variableName (e.g. "PAT.{displayName}").`);
+  }
+  for (const a of producing) {
+    const name = a.kind === 'create' ? a.displayName : a.old.displayName;
+    a.variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+  }
+}
+
+function expiryWarnings(input: PlanInput, actions: Action[], now: Date): string[] {
+  const warnBy = now.getTime() + input.warnWithinDays * DAY_MS;
+  const warnings: string[] = [];
+  for (const a of actions) {
+    if (a.kind !== 'skip' && a.kind !== 'list') continue;
+    const p = a.pat;
+    if (p.status === 'expired' || p.validTo.getTime() <= warnBy) {
+      warnings.push(`PAT '${p.displayName}' (${p.authorizationId}) ${describeExpiry(p, now)}.`);
+    }
+  }
+  return warnings;
+}
+
+export function describeExpiry(p: ListedPat, now: Date): string {
+  const days = (p.validTo.getTime() - now.getTime()) / DAY_MS;
+  if (p.status === 'expired' || days <= 0) return `expired on ${p.validTo.toISOString()}`;
+  return `expires on ${p.validTo.toISOString()} (in ${days < 1 ? 'less than a day' : `${Math.floor(days)} days`})`;
+}
+
+function scopeText(scopes: string[] | undefined): string {
+  return (scopes ?? []).join(' ');
+}
+
+function ids(pats: ListedPat[]): string {
+  return pats.map((p) => p.authorizationId).join(', ');
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { AZURE_CLI_CLIENT_ID, ConfigError, parseConfig } from '../../tasks/PatRotate/src/config';
+
+const BASE: Record<string, string> = { organization: 'contoso', refreshToken: 'rt-secret', displayName: 'deploy' };
+const VARS: Record<string, string> = { 'System.TeamProject': 'Platform', 'System.CollectionUri': 'https://dev.azure.com/contoso/' };
+
+function parse(inputs: Record<string, string>, vars: Record<string, string> = VARS) {
+  return parseConfig({ input: (n) => inputs[n], variable: (n) => vars[n] });
+}
+
+function rejects(inputs: Record<string, string>, inputName: string, pattern: RegExp): void {
+  assert.throws(() => parse({ ...BASE, ...inputs }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.input, inputName);
+    assert.match(e.message, pattern);
+    assert.ok(!e.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+describe('config', () => {
+  it('applies the documented defaults', () => {
+    const c = parse(BASE);
+    assert.equal(c.operation, 'rotate');
+    assert.equal(c.auth.method, 'refreshToken');
+    assert.equal(c.auth.clientId, AZURE_CLI_CLIENT_ID);
+    assert.equal(c.auth.tenantId, 'organizations');
+    assert.equal(c.auth.authorityHost, 'https://login.microsoftonline.com');
+    assert.equal(c.auth.deviceCodeTimeoutMinutes, 15);
+    assert.deepEqual(c.organization, { collectionUrl: 'https://dev.azure.com/contoso', patApiUrl: 'https://vssps.dev.azure.com/contoso', organization: 'contoso' });
+    assert.equal(c.validityDays, 30);
+    assert.equal(c.rotateWithinDays, 7);
+    assert.equal(c.warnWithinDays, 14);
+    assert.equal(c.retireOld, 'revoke');
+    assert.equal(c.graceHours, 24);
+    assert.equal(c.verifyNewToken, true);
+    assert.deepEqual(c.target, { kind: 'variable', variableName: 'PatRotate.Token' });
+    assert.equal(c.groupAuth, 'entra');
+    assert.equal(c.concurrency, 4);
+    assert.equal(c.dryRun, false);
+    assert.equal(c.allOrgs, false);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('uses the pipeline\'s own organization when organization is empty', () => {
+    const c = parse({ ...BASE, organization: '' });
+    assert.equal(c.organization.organization, 'contoso');
+  });
+
+  it('reads selectors: exact name, prefix, id, all for list', () => {
+    assert.deepEqual(parse(BASE).selector, { kind: 'name', displayName: 'deploy' });
+    assert.deepEqual(parse({ ...BASE, displayName: 'svc-*' }).selector, { kind: 'prefix', prefix: 'svc-' });
+    assert.deepEqual(parse({ ...BASE, displayName: '', authorizationId: 'AAAAAAAA-0000-4000-8000-000000000001' }).selector, { kind: 'id', authorizationId: 'aaaaaaaa-0000-4000-8000-000000000001' });
+    assert.deepEqual(parse({ ...BASE, displayName: '', operation: 'list' }).selector, { kind: 'all' });
+  });
+
+  it('splits scopes on spaces and commas', () => {
+    assert.deepEqual(parse({ ...BASE, scopes: 'vso.code, vso.build  vso.code' }).scopes, ['vso.code', 'vso.build']);
+  });
+
+  it('reads a variable group target with its project', () => {
+    const c = parse({ ...BASE, target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}' });
+    assert.deepEqual(c.target, { kind: 'variableGroup', variableName: 'PAT.{displayName}', ref: { group: 'pat-store', project: 'Platform' } });
+  });
+
+  it('saves the refresh token in the storage group unless refreshTokenGroup is given', () => {
+    const c = parse({ ...BASE, refreshTokenVariable: 'RT', target: 'variableGroup', variableGroup: 'pat-store' });
+    assert.deepEqual(c.refreshTokenStore, { variableName: 'RT', ref: { group: 'pat-store', project: 'Platform' } });
+    const d = parse({ ...BASE, refreshTokenVariable: 'RT', refreshTokenGroup: 'signin', variableGroup: 'pat-store' });
+    assert.equal(d.refreshTokenStore?.ref.group, 'signin');
+  });
+
+  const bad: [string, Record<string, string>, string, RegExp][] = [
+    ['unknown operation', { operation: 'rotat' }, 'operation', /'rotat' is not one of rotate, create, renew, revoke, list/],
+    ['unknown auth method', { authMethod: 'password' }, 'authMethod', /not one of refreshToken/],
+    ['missing refresh token', { refreshToken: '' }, 'refreshToken', /required.*deviceCode/],
+    ['missing username', { authMethod: 'usernamePassword', password: 'p' }, 'username', /required/],
+    ['missing access token', { authMethod: 'accessToken' }, 'accessToken', /required/],
+    ['http authority', { authorityHost: 'http://login.example' }, 'authorityHost', /https/],
+    ['bad client id', { clientId: 'my-app' }, 'clientId', /GUID/],
+    ['bad scope', { scopes: 'vso.code vso.cod' }, 'scopes', /'vso.cod' is not a documented/],
+    ['validity 0', { validityDays: '0' }, 'validityDays', /1 to 365/],
+    ['validity 366', { validityDays: '366' }, 'validityDays', /1 to 365/],
+    ['validity text', { validityDays: 'thirty' }, 'validityDays', /whole number/],
+    ['concurrency 17', { concurrency: '17' }, 'concurrency', /1 to 16/],
+    ['bad boolean', { dryRun: 'yes' }, 'dryRun', /true or false/],
+    ['no selector', { displayName: '' }, 'displayName', /needs displayName/],
+    ['both selectors', { authorizationId: '00000000-0000-4000-8000-000000000001' }, 'authorizationId', /not both/],
+    ['bad id', { displayName: '', authorizationId: '1234' }, 'authorizationId', /GUID/],
+    ['create without scopes', { operation: 'create' }, 'scopes', /create needs the scopes/],
+    ['create with prefix', { operation: 'create', displayName: 'x*', scopes: 'vso.code' }, 'displayName', /exact name/],
+    ['group target without group', { target: 'variableGroup' }, 'variableGroup', /name or id/],
+    ['bad variable name', { variableName: 'my var' }, 'variableName', /not a valid variable name/],
+    ['refresh token store without group', { refreshTokenVariable: 'RT' }, 'refreshTokenGroup', /needs a variable group/],
+    ['createIfMissing without scopes', { createIfMissing: 'true' }, 'scopes', /createIfMissing/],
+    ['http organization', { organization: 'http://dev.azure.com/contoso' }, 'organization', /./],
+    ['bad retire mode', { retireOld: 'delete' }, 'retireOld', /revoke, shorten, keep/],
+  ];
+  for (const [name, inputs, inputName, pattern] of bad) {
+    it(`rejects ${name}, naming '${inputName}'`, () => rejects(inputs, inputName, pattern));
+  }
+
+  it('rejects a group target with no project known', () => {
+    assert.throws(() => parse({ ...BASE, target: 'variableGroup', variableGroup: 'g' }, {}), (e: unknown) => e instanceof ConfigError && e.input === 'project');
+  });
+});
