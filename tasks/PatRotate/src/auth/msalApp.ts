@@ -1,0 +1,52 @@
+// One MSAL client application per sign-in attempt, configured so that it talks only to authorityHost, through
+// our network client, and never logs personal data or tokens.
+import { ConfidentialClientApplication, LogLevel, PublicClientApplication, type Configuration } from '@azure/msal-node';
+import { SignInError } from './aadErrors';
+import { createNetworkClient, type ExchangeObserver } from './networkClient';
+import type { SignInConfig, SignInDeps } from './types';
+
+export type MsalApp = PublicClientApplication | ConfidentialClientApplication;
+
+/** Public Microsoft clouds: msal-common ships their metadata, so no instance discovery call is needed. */
+const MICROSOFT_HOSTS = new Set([
+  'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'login.microsoftonline.us',
+  'login-us.microsoftonline.com', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn',
+]);
+
+/**
+ * The authority URL and, for any other host (an emulator, a sovereign cloud proxy), knownAuthorities: without it
+ * MSAL asks login.microsoftonline.com to validate the authority. The entry must be host:port when the port is
+ * not 443 (MSAL matches on the port), which URL.host gives exactly.
+ */
+export function authorityFor(authorityHost: string, tenantId: string): { authority: string; knownAuthorities: string[] } {
+  let url: URL;
+  try {
+    url = new URL(authorityHost);
+  } catch {
+    throw new SignInError('config', `The authorityHost input "${authorityHost}" is not a URL; use e.g. https://login.microsoftonline.com.`);
+  }
+  if (url.protocol !== 'https:') throw new SignInError('config', `The authorityHost input must be an https URL (MSAL refuses others), got ${url.protocol}//${url.host}.`);
+  if (url.pathname.replace(/\/+$/, '') !== '' || url.search || url.hash) {
+    throw new SignInError('config', `The authorityHost input must be just https://host[:port], without a path; put the tenant in tenantId.`);
+  }
+  const knownAuthorities = MICROSOFT_HOSTS.has(url.hostname) && url.port === '' ? [] : [url.host];
+  return { authority: `${url.origin}/${encodeURIComponent(tenantId)}`, knownAuthorities };
+}
+
+export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: ExchangeObserver): MsalApp {
+  const { authority, knownAuthorities } = authorityFor(cfg.authorityHost, cfg.tenantId);
+  const config: Configuration = {
+    auth: { clientId: cfg.clientId, authority, knownAuthorities, clientSecret: cfg.clientSecret || undefined },
+    system: {
+      networkClient: createNetworkClient(deps.network, observe),
+      loggerOptions: {
+        piiLoggingEnabled: false,
+        logLevel: deps.debug ? LogLevel.Info : LogLevel.Error,
+        loggerCallback: (_level, message, containsPii) => {
+          if (!containsPii) deps.debug?.(`msal: ${message}`);
+        },
+      },
+    },
+  };
+  return cfg.clientSecret ? new ConfidentialClientApplication(config) : new PublicClientApplication(config);
+}

@@ -1,0 +1,96 @@
+// Sign in to Entra as a user and return an Azure DevOps access token (plus the rotated refresh token).
+import { InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
+import { useAccessToken } from './accessToken';
+import { explainSignInError, SignInError } from './aadErrors';
+import { byDeviceCode, byRefreshToken, byUsernamePassword } from './flows';
+import { authorityFor, createMsalApp, type MsalApp } from './msalApp';
+import type { HttpExchange } from './networkClient';
+import type { AuthMethod, SignedIn, SignInConfig, SignInDeps } from './types';
+
+type Flow = (app: MsalApp, cfg: SignInConfig, deps: SignInDeps) => Promise<SignedIn>;
+
+const FLOWS: Record<Exclude<AuthMethod, 'accessToken'>, Flow> = {
+  refreshToken: byRefreshToken,
+  deviceCode: byDeviceCode,
+  usernamePassword: byUsernamePassword,
+};
+
+const MAX_RETRIES = 2;
+const DEFAULT_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 60_000;
+
+export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<SignedIn> {
+  for (const secret of [cfg.refreshToken, cfg.password, cfg.clientSecret, cfg.accessToken]) {
+    if (secret) deps.setSecret(secret);
+  }
+  validate(cfg);
+  if (cfg.method === 'accessToken') return useAccessToken(cfg.accessToken ?? '', deps);
+  if (cfg.method === 'usernamePassword') {
+    deps.warn('The usernamePassword method fails as soon as MFA or Conditional Access applies to this user, and Microsoft is retiring it: '
+      + 'prefer one deviceCode bootstrap, then the refreshToken method.');
+  }
+  const flow = FLOWS[cfg.method];
+  for (let retries = 0; ; retries++) {
+    const seen: { lastFailure?: HttpExchange } = {};
+    // A fresh client per attempt: MSAL refuses to resend a request that got a 429/5xx on the same client.
+    const app = createMsalApp(cfg, deps, (x) => {
+      if (x.networkError || (x.status !== undefined && (x.status < 200 || x.status >= 300))) seen.lastFailure = x;
+    });
+    try {
+      return await flow(app, cfg, deps);
+    } catch (err) {
+      const wait = retries < MAX_RETRIES ? throttleDelay(err, seen.lastFailure) : undefined;
+      if (wait === undefined) throw explainSignInError(err, cfg, seen.lastFailure);
+      deps.info(`Entra answered HTTP ${seen.lastFailure?.status} (retry ${retries + 1} of ${MAX_RETRIES} in ${Math.round(wait / 1000)} s).`);
+      await (deps.sleep ?? delay)(wait);
+    }
+  }
+}
+
+/** Milliseconds to wait before retrying, or undefined when the failure is not a 429/503. */
+export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefined): number | undefined {
+  const throttled = lastFailure?.status === 429 || lastFailure?.status === 503;
+  const serverSide = (err instanceof ServerError && !(err instanceof InteractionRequiredAuthError))
+    || (err instanceof Error && (err as { errorCode?: string }).errorCode === 'device_code_polling_cancelled');
+  if (!throttled || !serverSide) return undefined;
+  return retryAfterMs(lastFailure.retryAfter);
+}
+
+/** Retry-After in seconds or as an HTTP date; bounded so a bad header cannot stall the pipeline. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number {
+  if (!header) return DEFAULT_RETRY_MS;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - now;
+  if (!Number.isFinite(ms)) return DEFAULT_RETRY_MS;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_MS);
+}
+
+function validate(cfg: SignInConfig): void {
+  const missing = (what: string) => new SignInError('config', `The ${cfg.method} method needs the ${what} input.`);
+  if (!cfg.clientId) throw missing('clientId');
+  if (!cfg.tenantId) throw missing('tenantId');
+  if (cfg.method !== 'accessToken') authorityFor(cfg.authorityHost, cfg.tenantId);
+  switch (cfg.method) {
+    case 'refreshToken':
+      if (!cfg.refreshToken) throw missing('refreshToken');
+      break;
+    case 'usernamePassword':
+      if (!cfg.username) throw missing('username');
+      if (!cfg.password) throw missing('password');
+      break;
+    case 'accessToken':
+      if (!cfg.accessToken) throw missing('accessToken');
+      break;
+    case 'deviceCode':
+      if (cfg.clientSecret) {
+        throw new SignInError('config', 'The deviceCode method runs as a public client: leave clientSecret empty and enable "Allow public client flows" on the app registration.');
+      }
+      if (!(cfg.deviceCodeTimeoutMinutes > 0)) throw new SignInError('config', 'deviceCodeTimeoutMinutes must be a positive number.');
+      break;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { SignInError, explainSignInError };
