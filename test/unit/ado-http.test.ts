@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { AdoHttp, parseRetryAfter, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
+import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
+import { directNetwork } from '../../tasks/PatRotate/src/net/network';
+import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
+
+const bearer = { kind: 'bearer', token: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-value' } as const;
+
+async function rejection(p: Promise<unknown>): Promise<AdoError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AdoError, `expected AdoError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the call to fail');
+}
+
+describe('ado/http AdoHttp', () => {
+  let server: FakeServer;
+  let http: AdoHttp;
+  let clock: ReturnType<typeof recordingSleep>;
+  let retries: RetryInfo[];
+
+  beforeEach(async () => {
+    server = await startFakeServer();
+    clock = recordingSleep();
+    retries = [];
+    http = new AdoHttp(
+      { ...directNetwork, timeoutMs: 300 },
+      { retry: { sleep: clock.sleep, random: () => 0.5 }, onRetry: (i) => retries.push(i) },
+    );
+  });
+  afterEach(async () => {
+    http.dispose();
+    await server.close();
+  });
+
+  it('sends the Azure DevOps headers and parses JSON', async () => {
+    server.enqueue({ status: 200, body: { ok: 1 } });
+    const got = await http.send<{ ok: number }>('PUT', `${server.url}/x?a=1`, { credential: bearer, body: { b: 2 } });
+    assert.deepEqual(got, { ok: 1 });
+    const req = server.log[0];
+    assert.equal(req.headers.authorization, `Bearer ${bearer.token}`);
+    assert.equal(req.headers.accept, 'application/json');
+    assert.equal(req.headers['x-tfs-fedauthredirect'], 'Suppress');
+    assert.match(String(req.headers['content-type']), /^application\/json/);
+    assert.equal(req.headers['user-agent'], 'PatRotate/1');
+    assert.deepEqual(req.json, { b: 2 });
+  });
+
+  it('sends a PAT as Basic base64(":" + pat) and omits Content-Type without a body', async () => {
+    server.enqueue({ status: 200, body: {} });
+    await http.send('GET', `${server.url}/x`, { credential: { kind: 'basic', token: 'mypat' } });
+    assert.equal(server.log[0].headers.authorization, `Basic ${Buffer.from(':mypat').toString('base64')}`);
+    assert.equal(server.log[0].headers['content-type'], undefined);
+  });
+
+  it('returns undefined for an empty 2xx', async () => {
+    server.enqueue({ status: 204 });
+    assert.equal(await http.send('DELETE', `${server.url}/x`, { credential: bearer }), undefined);
+  });
+
+  it('retries 429 honouring Retry-After in seconds', async () => {
+    server.enqueue(
+      { status: 429, headers: { 'Retry-After': '2' } },
+      { status: 429, headers: { 'Retry-After': '7' } },
+      { status: 200, body: { n: 3 } },
+    );
+    assert.deepEqual(await http.send('GET', `${server.url}/x?q=1`, { credential: bearer }), { n: 3 });
+    assert.deepEqual(clock.waits, [2000, 7000]);
+    assert.equal(server.log.length, 3);
+    assert.deepEqual(
+      retries.map((r) => [r.attempt, r.reason, r.url]),
+      [[1, 'HTTP 429', `${server.url}/x`], [2, 'HTTP 429', `${server.url}/x`]],
+    );
+  });
+
+  it('retries 503 with exponential backoff and jitter', async () => {
+    server.enqueue({ status: 503 }, { status: 502 }, { status: 500 }, { status: 200, body: {} });
+    await http.send('GET', `${server.url}/x`, { credential: bearer });
+    assert.deepEqual(clock.waits, [750, 1500, 3000]); // base 1 s × 2^n × (0.5 + 0.5/2)
+  });
+
+  it('retries a connection reset on GET', async () => {
+    server.enqueue({ reset: true }, { status: 200, body: { ok: true } });
+    assert.deepEqual(await http.send('GET', `${server.url}/x`, { credential: bearer }), { ok: true });
+    assert.equal(retries[0].reason, 'network error');
+  });
+
+  it('stops after maxAttempts and reports the last error', async () => {
+    server.handle(() => ({ status: 503, body: { message: 'busy' } }));
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(server.log.length, 5);
+    assert.equal(e.kind, 'transient');
+    assert.equal(e.status, 503);
+    assert.equal(e.retryable, true);
+    assert.equal(e.lostResponse, false);
+  });
+
+  it('stops when the next wait would exceed maxTotalMs', async () => {
+    server.handle(() => ({ status: 429, headers: { 'Retry-After': '40' } }));
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'throttled');
+    assert.equal(server.log.length, 2); // waited 40 s once; 80 s would break the 60 s budget
+    assert.deepEqual(clock.waits, [40_000]);
+  });
+
+  it('never retries a POST and flags a 5xx answer as lostResponse', async () => {
+    server.enqueue({ status: 503 }, { status: 200, body: {} });
+    const e = await rejection(http.send('POST', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(server.log.length, 1);
+    assert.equal(e.lostResponse, true);
+    assert.deepEqual(clock.waits, []);
+  });
+
+  it('never retries a POST after a reset and flags lostResponse', async () => {
+    server.enqueue({ reset: true });
+    const e = await rejection(http.send('POST', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(server.log.length, 1);
+    assert.equal(e.kind, 'transient');
+    assert.equal(e.lostResponse, true);
+  });
+
+  it('treats a timeout as transient and lostResponse for writes', async () => {
+    server.enqueue({ hang: true });
+    const e = await rejection(http.send('POST', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(e.kind, 'transient');
+    assert.equal(e.lostResponse, true);
+    assert.match(e.message, /timed out/);
+  });
+
+  it('allowRetry:false makes exactly one attempt', async () => {
+    server.enqueue({ status: 503 }, { status: 200, body: {} });
+    await rejection(http.send('GET', `${server.url}/x`, { credential: bearer, allowRetry: false }));
+    assert.equal(server.log.length, 1);
+  });
+
+  it('turns HTTP 203 into the sign-in error', async () => {
+    server.enqueue({ status: 203, body: '<html><body>Sign in</body></html>', headers: { 'Content-Type': 'text/html' } });
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'auth');
+    assert.match(e.message, /sign-in page: the token is not a Microsoft Entra user token for Azure DevOps/);
+  });
+
+  it('turns a 200 HTML page into the sign-in error', async () => {
+    server.enqueue({ status: 200, body: '<!DOCTYPE html><html></html>', headers: { 'Content-Type': 'text/html' } });
+    assert.equal((await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }))).kind, 'auth');
+  });
+
+  it('does not follow a redirect (it would carry the token elsewhere)', async () => {
+    server.enqueue({ status: 302, headers: { Location: 'https://example.invalid/_signin' } });
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'auth');
+    assert.equal(server.log.length, 1);
+  });
+
+  it('reports malformed JSON in a 2xx as protocol, lostResponse only for writes', async () => {
+    server.enqueue({ status: 200, body: '{"patToken": {' }, { status: 200, body: '{"patToken": {' });
+    const get = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(get.kind, 'protocol');
+    assert.equal(get.lostResponse, false);
+    const post = await rejection(http.send('POST', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(post.kind, 'protocol');
+    assert.equal(post.lostResponse, true);
+  });
+
+  it('uses the VSS error body message and typeKey on 4xx', async () => {
+    server.enqueue({
+      status: 400,
+      body: { $id: '1', innerException: null, message: 'TF400898: An Internal Error Occurred.', typeKey: 'JsonReaderException', errorCode: 0, eventId: 0 },
+    });
+    const e = await rejection(http.send('PUT', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(e.kind, 'badRequest');
+    assert.equal(e.status, 400);
+    assert.equal(e.typeKey, 'JsonReaderException');
+    assert.match(e.message, /TF400898/);
+  });
+
+  it('never echoes the credential in a message', async () => {
+    server.enqueue({ status: 401, body: { message: `bad token ${bearer.token} / Bearer abcdefghijklmnop` } });
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'auth');
+    assert.ok(!e.message.includes(bearer.token));
+    assert.ok(!e.message.includes('abcdefghijklmnop'));
+    assert.ok(!e.message.includes('\n'));
+  });
+});
+
+describe('ado/http parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('5', now), 5000);
+    assert.equal(parseRetryAfter('Wed, 01 Jan 2025 00:00:10 GMT', now), 10_000);
+    assert.equal(parseRetryAfter('Tue, 31 Dec 2024 00:00:00 GMT', now), 0);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
