@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
+import type { NewPatToken, PatCreateRequest, PatStatusFilter, PatToken, PatUpdateRequest } from '../../tasks/PatRotate/src/ado/types';
+import { execute, worst, type ExecuteDeps, type PatApi } from '../../tasks/PatRotate/src/rotation/execute';
+import type { Action, ListedPat } from '../../tasks/PatRotate/src/rotation/plan';
+import type { Store } from '../../tasks/PatRotate/src/rotation/stores';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+const DAY = 86_400_000;
+
+/** An in-memory PAT service that records every call in order, with per-call failure hooks. */
+class FakePats implements PatApi {
+  calls: string[] = [];
+  live = new Map<string, PatToken>();
+  next = 1;
+  failCreate: (() => Error | undefined)[] = [];
+  failRevoke?: (id: string) => Error | undefined;
+
+  add(p: PatToken): void {
+    this.live.set(p.authorizationId, p);
+  }
+  listAll(filter: PatStatusFilter): Promise<PatToken[]> {
+    this.calls.push(`list ${filter}`);
+    return Promise.resolve([...this.live.values()]);
+  }
+  create(req: PatCreateRequest): Promise<NewPatToken> {
+    this.calls.push(`create ${req.displayName}`);
+    const id = `new-${this.next++}`;
+    const made: NewPatToken = { authorizationId: id, displayName: req.displayName, scope: req.scope, targetAccounts: req.allOrgs ? null : ['org'], validFrom: NOW, validTo: req.validTo, token: `secret-${id}` };
+    this.live.set(id, made);
+    const failure = this.failCreate.shift()?.();
+    if (failure) return Promise.reject(failure);
+    return Promise.resolve(made);
+  }
+  update(req: PatUpdateRequest): Promise<PatToken> {
+    this.calls.push(`update ${req.authorizationId}`);
+    const p = { ...this.live.get(req.authorizationId)!, validTo: req.validTo! };
+    this.live.set(req.authorizationId, p);
+    return Promise.resolve(p);
+  }
+  revoke(id: string): Promise<void> {
+    this.calls.push(`revoke ${id}`);
+    const failure = this.failRevoke?.(id);
+    if (failure) return Promise.reject(failure);
+    this.live.delete(id);
+    return Promise.resolve();
+  }
+}
+
+class FakeStore implements Store {
+  readonly where = 'fake store';
+  values = new Map<string, string>();
+  fail?: Error;
+  constructor(private readonly calls: string[]) {}
+  put(name: string, value: string): Promise<void> {
+    this.calls.push(`store ${name}`);
+    if (this.fail) return Promise.reject(this.fail);
+    this.values.set(name, value);
+    return Promise.resolve();
+  }
+}
+
+function old(name = 'deploy', days = 2): ListedPat {
+  return { authorizationId: `old-${name}`, displayName: name, scope: 'vso.code', targetAccounts: ['org'], validFrom: new Date(NOW.getTime() - 28 * DAY), validTo: new Date(NOW.getTime() + days * DAY), status: 'active' };
+}
+
+function rotate(pat: ListedPat, retire: 'revoke' | 'shorten' | 'keep' = 'revoke'): Action {
+  return { kind: 'rotate', old: pat, scope: pat.scope, allOrgs: false, validTo: new Date(NOW.getTime() + 30 * DAY), variableName: `V.${pat.displayName}`, retire };
+}
+
+function setup(over: Partial<ExecuteDeps> = {}) {
+  const pats = new FakePats();
+  const store = new FakeStore(pats.calls);
+  const secrets: string[] = [];
+  const deps: ExecuteDeps = {
+    pats,
+    store,
+    verify: (token) => {
+      pats.calls.push('verify');
+      return pats.live.has(token.replace('secret-', '')) ? Promise.resolve() : Promise.reject(new Error('not accepted'));
+    },
+    setSecret: (v) => secrets.push(v),
+    now: () => NOW,
+    runStartedAt: NOW,
+    knownIds: new Set(['old-deploy']),
+    graceHours: 24,
+    concurrency: 4,
+    ...over,
+  };
+  return { pats, store, secrets, deps };
+}
+
+describe('execute: rotate', () => {
+  it('creates, verifies, stores, then revokes the old PAT, in that order', async () => {
+    const { pats, store, secrets, deps } = setup();
+    pats.add(old());
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.equal(store.values.get('V.deploy'), 'secret-new-1');
+    assert.deepEqual(secrets, ['secret-new-1']);
+    assert.equal(o.token, 'secret-new-1');
+    assert.deepEqual([...pats.live.keys()], ['new-1']);
+    assert.ok(!o.notes.some((n) => n.text.includes('secret-new-1')), 'no note carries the value');
+  });
+
+  it('rolls back when verification fails: new PAT revoked, store and old PAT untouched', async () => {
+    const { pats, store, deps } = setup({ verify: () => Promise.reject(new Error('401 for 30 s')) });
+    pats.add(old());
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.deepEqual(pats.calls, ['create deploy', 'revoke new-1']);
+    assert.equal(store.values.size, 0);
+    assert.deepEqual([...pats.live.keys()], ['old-deploy']);
+    assert.match(o.notes.at(-1)!.text, /Verifying the new PAT failed: 401 for 30 s Rolled back: the new PAT new-1 was revoked/);
+  });
+
+  it('rolls back when the store refuses the write', async () => {
+    const { pats, store, deps } = setup();
+    store.fail = new AdoError('forbidden', 'needs the Administrator role', { status: 403 });
+    pats.add(old());
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy', 'revoke new-1']);
+    assert.deepEqual([...pats.live.keys()], ['old-deploy']);
+  });
+
+  it('keeps both PATs when the store write may have landed (answer lost)', async () => {
+    const { pats, store, deps } = setup();
+    store.fail = new AdoError('transient', 'connection reset', { lostResponse: true });
+    pats.add(old());
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy']);
+    assert.deepEqual([...pats.live.keys()].sort(), ['new-1', 'old-deploy']);
+    assert.match(o.notes.at(-1)!.text, /both were left live \(old: old-deploy\)/);
+  });
+
+  it('says which rollback failed, naming the orphan', async () => {
+    const { pats, deps } = setup({ verify: () => Promise.reject(new Error('nope')) });
+    pats.failRevoke = () => new Error('503');
+    const [o] = await execute([rotate(old())], deps);
+    assert.match(o.notes.at(-1)!.text, /new PAT new-1 is still live and stored nowhere: revoke it by hand/);
+  });
+
+  it('finishes with issues when retiring the old PAT fails, naming it', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    pats.failRevoke = (id) => (id === 'old-deploy' ? new Error('HTTP 500') : undefined);
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeededWithIssues');
+    assert.equal(store.values.get('V.deploy'), 'secret-new-1');
+    assert.match(o.notes.at(-1)!.text, /retiring the old PAT old-deploy failed: HTTP 500.*still live/);
+  });
+
+  it('shortens the old PAT to the grace period, or keeps it', async () => {
+    const { pats, deps } = setup();
+    pats.add(old('deploy', 5));
+    const [o] = await execute([rotate(old('deploy', 5), 'shorten')], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.equal(pats.calls.at(-1), 'update old-deploy');
+    assert.equal(pats.live.get('old-deploy')!.validTo.getTime(), NOW.getTime() + 24 * 3_600_000);
+
+    const k = setup();
+    k.pats.add(old());
+    await execute([rotate(old(), 'keep')], k.deps);
+    assert.deepEqual(k.pats.calls, ['create deploy', 'verify', 'store V.deploy']);
+  });
+
+  it('recovers a lost create: revokes the orphan it made, then creates once more', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    pats.failCreate.push(() => new AdoError('transient', 'socket hang up', { lostResponse: true }));
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.equal(store.values.get('V.deploy'), 'secret-new-2');
+    assert.deepEqual([...pats.live.keys()], ['new-2']);
+  });
+
+  it('does not retry a create that was refused (policy)', async () => {
+    const { pats, deps } = setup();
+    pats.failCreate.push(() => new AdoError('policy', 'full-scope PATs are restricted'));
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.equal(pats.calls.filter((c) => c.startsWith('create')).length, 1);
+  });
+
+  it('warns when the service clamps validTo', async () => {
+    const { pats, deps } = setup();
+    const clamp = pats.create.bind(pats);
+    pats.create = async (req) => ({ ...(await clamp(req)), validTo: new Date(NOW.getTime() + 7 * DAY) });
+    const [o] = await execute([rotate(old())], deps);
+    assert.ok(o.notes.some((n) => n.level === 'warning' && /shortened the validity to 2026-11-30.*asked for 2026-12-23/.test(n.text)));
+  });
+
+  it('runs bulk actions with bounded concurrency; one failure does not stop the others', async () => {
+    const { pats, deps } = setup({ concurrency: 3 });
+    let inFlight = 0;
+    let peak = 0;
+    const verify = deps.verify!;
+    deps.verify = async (t) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      if (t === 'secret-new-2') throw new Error('bad');
+      return verify(t);
+    };
+    const olds = Array.from({ length: 8 }, (_, i) => old(`p${i}`));
+    olds.forEach((p) => pats.add(p));
+    const outcomes = await execute(olds.map((p) => rotate(p)), deps);
+    assert.equal(peak, 3);
+    assert.equal(outcomes.filter((o) => o.result === 'failed').length, 1);
+    assert.equal(outcomes.filter((o) => o.result === 'succeeded').length, 7);
+    assert.equal(worst(outcomes), 'failed');
+  });
+});
+
+describe('execute: renew, revoke, skip', () => {
+  it('renews with a PUT, and revokes', async () => {
+    const { pats, deps } = setup();
+    const p = old();
+    pats.add(p);
+    const validTo = new Date(NOW.getTime() + 30 * DAY);
+    const [r] = await execute([{ kind: 'renew', pat: p, validTo }], deps);
+    assert.equal(r.result, 'succeeded');
+    assert.equal(r.pat?.validTo.getTime(), validTo.getTime());
+    const [v] = await execute([{ kind: 'revoke', pat: p }], deps);
+    assert.equal(v.result, 'succeeded');
+    assert.deepEqual(pats.calls, ['update old-deploy', 'revoke old-deploy']);
+  });
+
+  it('skips without any call, and the worst of skips is skipped', async () => {
+    const { pats, deps } = setup();
+    const outcomes = await execute([{ kind: 'skip', pat: old(), reason: 'fresh' }], deps);
+    assert.deepEqual(pats.calls, []);
+    assert.equal(worst(outcomes), 'skipped');
+  });
+});
