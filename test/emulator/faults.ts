@@ -1,0 +1,76 @@
+/** Fault injection rules: matched by method + path (without query), evaluated after latency and before the handler. */
+
+export type FaultAction =
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown }
+  | { kind: 'reset' }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'html' }
+  | { kind: 'malformedJson' }
+  | { kind: 'afterApply'; then: 'reset' | { status: number } };
+
+export interface FaultRule {
+  method?: string;
+  /** String: exact (case-insensitive) or prefix ending with '*'. RegExp: tested against the path. */
+  path: string | RegExp;
+  /** 1-based: fire only on the nth matching call. */
+  nth?: number;
+  /** How many times to fire (default: unlimited without `nth`, once with it). */
+  times?: number;
+  action: FaultAction;
+}
+
+interface LiveRule extends FaultRule {
+  id: number;
+  seen: number;
+  fired: number;
+}
+
+export class Faults {
+  private rules: LiveRule[] = [];
+  private nextId = 1;
+
+  /** Adds a rule; returns its id (for `remove`). */
+  add(rule: FaultRule): number {
+    const id = this.nextId++;
+    this.rules.push({ ...rule, id, seen: 0, fired: 0 });
+    return id;
+  }
+
+  remove(id: number): void {
+    this.rules = this.rules.filter((r) => r.id !== id);
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** How often rule `id` has fired. */
+  firedCount(id: number): number {
+    return this.rules.find((r) => r.id === id)?.fired ?? 0;
+  }
+
+  /** Counts the call against every matching rule and returns the first action that fires. */
+  take(method: string, path: string): FaultAction | undefined {
+    let chosen: FaultAction | undefined;
+    for (const r of this.rules) {
+      if (!matches(r, method, path)) continue;
+      r.seen++;
+      if (chosen) continue;
+      const limit = r.times ?? (r.nth !== undefined ? 1 : Infinity);
+      if (r.fired >= limit) continue;
+      if (r.nth !== undefined && r.seen < r.nth) continue;
+      r.fired++;
+      chosen = r.action;
+    }
+    return chosen;
+  }
+}
+
+function matches(r: FaultRule, method: string, path: string): boolean {
+  if (r.method && r.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (r.path instanceof RegExp) return r.path.test(path);
+  const want = r.path.toLowerCase();
+  const got = path.toLowerCase();
+  return want.endsWith('*') ? got.startsWith(want.slice(0, -1)) : got === want;
+}

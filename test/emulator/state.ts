@@ -1,0 +1,214 @@
+/** Emulator data model: organisations, projects, PATs, variable groups, policies (+ identity half in auth-state.ts). */
+import { AuthState, type Identity } from './auth-state';
+import { newGuid, randomPatValue } from './tokens';
+
+export type { User, Identity, TokenInfo, DeviceCodeInfo, EntraFailure, GrantKind, RefreshTokenRecord } from './auth-state';
+
+export interface Org { id: string; name: string }
+export interface Project { id: string; name: string; orgName: string }
+
+export interface PatRecord {
+  authorizationId: string;
+  displayName: string;
+  scope: string;
+  /** `[orgId]`, or null for a global (all organisations) PAT. */
+  targetAccounts: string[] | null;
+  validFrom: Date;
+  validTo: Date;
+  revoked: boolean;
+  token: string;
+  ownerOid: string;
+  orgName: string;
+  /** Creation sequence number (1, 2, …). */
+  createdAt: number;
+}
+
+export interface StoredVariable { value: string | null; isSecret?: boolean; isReadOnly?: boolean }
+
+export interface GroupProjectRef { projectId: string; projectName: string; name: string; description: string }
+
+export interface VariableGroupRecord {
+  id: number;
+  orgName: string;
+  name: string;
+  description: string;
+  type: 'Vsts' | 'AzureKeyVault';
+  /** REAL stored values, secrets included. */
+  variables: Record<string, StoredVariable>;
+  projectRefs: GroupProjectRef[];
+  providerData?: Record<string, unknown>;
+  admins: string[];
+  createdBy: string;
+  createdOn: Date;
+  modifiedBy: string;
+  modifiedOn: Date;
+}
+
+export interface Policies {
+  restrictGlobalPats: boolean;
+  restrictFullScope: boolean;
+  maxLifespanDays: number | null;
+  patCreationDisabled: boolean;
+  /** HTTP status used for answers whose patTokenError is not "none" (default 200). */
+  errorStatus: number;
+}
+
+export interface AddGroupOptions {
+  name: string;
+  type?: 'Vsts' | 'AzureKeyVault';
+  variables: Record<string, { value: string | null; isSecret?: boolean; isReadOnly?: boolean }>;
+  description?: string;
+  /** Identity ids (or user oids) with Administrator role; default: a synthetic seeding identity. */
+  admins?: string[];
+  providerData?: Record<string, unknown>;
+  /** Extra projects the group is shared with. */
+  sharedWith?: string[];
+}
+
+export class EmulatorState extends AuthState {
+  readonly orgs: Org[] = [];
+  readonly projects: Project[] = [];
+  private readonly patList: PatRecord[] = [];
+  readonly groups: VariableGroupRecord[] = [];
+  readonly policies: Policies = { restrictGlobalPats: false, restrictFullScope: false, maxLifespanDays: null, patCreationDisabled: false, errorStatus: 200 };
+  /** Eventual consistency: each PAT created through the API fails the first N connectionData calls (401). */
+  patPropagationCalls = 0;
+  /** authorizationId → connectionData calls still to refuse. */
+  readonly propagationPending = new Map<string, number>();
+  private patSeq = 0;
+  private groupSeq = 0;
+  readonly seedIdentityId = newGuid();
+
+  constructor() {
+    super();
+    this.identities.set(this.seedIdentityId, { id: this.seedIdentityId, displayName: 'Seed Administrator', uniqueName: 'seed@emulator', kind: 'user' });
+  }
+
+  addOrg(name: string): Org {
+    const org = { id: newGuid(), name };
+    this.orgs.push(org);
+    return org;
+  }
+
+  org(name: string): Org | undefined {
+    return this.orgs.find((o) => o.name.toLowerCase() === name.toLowerCase());
+  }
+
+  addProject(org: Org | string, name: string): Project {
+    const o = typeof org === 'string' ? this.org(org) : org;
+    if (!o) throw new Error(`emulator: unknown org ${typeof org === 'string' ? org : org.name}`);
+    const p = { id: newGuid(), name, orgName: o.name };
+    this.projects.push(p);
+    return p;
+  }
+
+  /** Project by name (case-insensitive) or id within an org. */
+  project(orgName: string, nameOrId: string): Project | undefined {
+    const k = nameOrId.toLowerCase();
+    return this.projects.find((p) => p.orgName.toLowerCase() === orgName.toLowerCase() && (p.id === k || p.name.toLowerCase() === k));
+  }
+
+  identity(id: string): Identity | undefined {
+    return this.identities.get(id);
+  }
+
+  /** Seeds a PAT with any dates (expired, revoked…). */
+  addPat(
+    userOid: string,
+    orgName: string,
+    o: { displayName: string; scope: string; validFrom?: Date | string; validTo: Date | string; allOrgs?: boolean; revoked?: boolean },
+  ): { pat: PatRecord; token: string } {
+    if (!this.user(userOid)) throw new Error(`emulator: unknown user oid ${userOid}`);
+    const org = this.org(orgName);
+    if (!org) throw new Error(`emulator: unknown org ${orgName}`);
+    const pat: PatRecord = {
+      authorizationId: newGuid(), displayName: o.displayName, scope: o.scope,
+      targetAccounts: o.allOrgs ? null : [org.id],
+      validFrom: new Date(o.validFrom ?? Date.now()), validTo: new Date(o.validTo), revoked: o.revoked ?? false,
+      token: this.remember(randomPatValue()), ownerOid: userOid, orgName: org.name, createdAt: ++this.patSeq,
+    };
+    this.patList.push(pat);
+    return { pat, token: pat.token };
+  }
+
+  /** All PAT records (live objects), optionally only one user's. */
+  pats(userOid?: string): PatRecord[] {
+    return this.patList.filter((p) => userOid === undefined || p.ownerOid === userOid);
+  }
+
+  patByToken(token: string): PatRecord | undefined {
+    return this.patList.find((p) => p.token === token);
+  }
+
+  addGroup(orgName: string, projectName: string, o: AddGroupOptions): VariableGroupRecord {
+    const org = this.org(orgName);
+    if (!org) throw new Error(`emulator: unknown org ${orgName}`);
+    const projects = [projectName, ...(o.sharedWith ?? [])].map((n) => {
+      const p = this.project(org.name, n);
+      if (!p) throw new Error(`emulator: unknown project ${n}`);
+      return p;
+    });
+    const admins = o.admins ?? [this.seedIdentityId];
+    const creator = this.resolveIdentityId(admins[0]);
+    const now = new Date();
+    const g: VariableGroupRecord = {
+      id: ++this.groupSeq, orgName: org.name, name: o.name, description: o.description ?? '', type: o.type ?? 'Vsts',
+      variables: {}, projectRefs: projects.map((p) => ({ projectId: p.id, projectName: p.name, name: o.name, description: o.description ?? '' })),
+      providerData: o.providerData, admins: [...admins], createdBy: creator, createdOn: now, modifiedBy: creator, modifiedOn: now,
+    };
+    for (const [k, v] of Object.entries(o.variables)) g.variables[k] = { ...v };
+    this.groups.push(g);
+    return g;
+  }
+
+  /** The record with REAL stored values. */
+  group(id: number): VariableGroupRecord | undefined {
+    return this.groups.find((g) => g.id === id);
+  }
+
+  grantGroupAdmin(groupId: number, identityId: string): void {
+    const g = this.group(groupId);
+    if (!g) throw new Error(`emulator: unknown group ${groupId}`);
+    if (!g.admins.includes(identityId)) g.admins.push(identityId);
+  }
+
+  /** Accepts a user oid where an identity id is expected. */
+  resolveIdentityId(idOrOid: string): string {
+    return this.users.find((u) => u.oid === idOrOid)?.identityId ?? idOrOid;
+  }
+
+  isGroupAdmin(g: VariableGroupRecord, identityId: string): boolean {
+    return g.admins.some((a) => this.resolveIdentityId(a) === identityId);
+  }
+
+  /** Internal: used by the PAT API on create. */
+  createPat(rec: Omit<PatRecord, 'authorizationId' | 'token' | 'createdAt'>): PatRecord {
+    const pat: PatRecord = { ...rec, authorizationId: newGuid(), token: this.remember(randomPatValue()), createdAt: ++this.patSeq };
+    this.patList.push(pat);
+    if (this.patPropagationCalls > 0) this.propagationPending.set(pat.authorizationId, this.patPropagationCalls);
+    return pat;
+  }
+
+  nextGroupId(): number {
+    return ++this.groupSeq;
+  }
+
+  /** Canonical JSON of durable state (users, orgs, projects, PATs, groups with stored values, policies). */
+  snapshot(): string {
+    const data = {
+      users: this.users, orgs: this.orgs, projects: this.projects, pats: this.patList,
+      groups: this.groups, policies: this.policies, clientSecrets: [...this.clientSecrets].map(([k, v]) => [k, [...v].sort()]),
+    };
+    return canonicalJson(data);
+  }
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+    }
+    return v;
+  });
+}
