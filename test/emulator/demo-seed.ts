@@ -1,0 +1,46 @@
+/** Demo data set shared by the CLI, the demo script and tests. */
+import type { Emulator } from './index';
+import type { Org, PatRecord, Project, User, VariableGroupRecord } from './state';
+
+/** Public client id the demo uses (Azure CLI's well-known id; any id is accepted). */
+export const DEMO_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+const DAY = 24 * 3600 * 1000;
+
+export interface DemoSeed {
+  user: User;
+  org: Org;
+  project: Project;
+  group: VariableGroupRecord;
+  refreshToken: string;
+  clientId: string;
+  pats: { expiringSoon: PatRecord; fresh: PatRecord; expired: PatRecord };
+}
+
+/** Tenant user alice, org `contoso`, project `Platform`, three PATs, group `pat-store`, a refresh token. */
+export function seedDemo(emulator: Pick<Emulator, 'state'>): DemoSeed {
+  const st = emulator.state;
+  const now = Date.now();
+  const user = st.addUser({ upn: 'alice@contoso.example', displayName: 'Alice Example', password: 'alice-password' });
+  const org = st.addOrg('contoso');
+  const project = st.addProject(org, 'Platform');
+  const expiringSoon = st.addPat(user.oid, org.name, {
+    displayName: 'build-feed', scope: 'vso.packaging', validFrom: new Date(now - 87 * DAY), validTo: new Date(now + 3 * DAY),
+  }).pat;
+  const fresh = st.addPat(user.oid, org.name, {
+    displayName: 'release-bot', scope: 'vso.code', validFrom: new Date(now - DAY), validTo: new Date(now + 60 * DAY),
+  }).pat;
+  const expired = st.addPat(user.oid, org.name, {
+    displayName: 'old-deploy', scope: 'vso.build', validFrom: new Date(now - 100 * DAY), validTo: new Date(now - 10 * DAY),
+  }).pat;
+  const group = st.addGroup(org.name, project.name, {
+    name: 'pat-store', description: 'Secrets rotated by PatRotate', admins: [user.identityId],
+    variables: {
+      'build-feed': { value: expiringSoon.token, isSecret: true },
+      'db-password': { value: 'demo-db-password-1', isSecret: true },
+      'api-key': { value: 'demo-api-key-2', isSecret: true },
+      environment: { value: 'demo' },
+    },
+  });
+  const refreshToken = st.issueRefreshToken(user.oid, DEMO_CLIENT_ID);
+  return { user, org, project, group, refreshToken, clientId: DEMO_CLIENT_ID, pats: { expiringSoon, fresh, expired } };
+}
