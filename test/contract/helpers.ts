@@ -5,6 +5,10 @@ import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { Emulator } from '../emulator';
 
+/** Parsed JSON from specs or responses (tests index into it freely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** Walks up from this file to the first `shared/specs` directory (repo sibling `../shared/specs`). */
 export function specsDir(): string {
   let dir = __dirname;
@@ -17,7 +21,7 @@ export function specsDir(): string {
 }
 
 /** Parses a spec JSON file (the copies keep their UTF-8 BOM). */
-export function loadSpec(rel: string): any {
+export function loadSpec(rel: string): Json {
   return JSON.parse(readFileSync(join(specsDir(), rel), 'utf8').replace(/^\uFEFF/, ''));
 }
 
@@ -25,7 +29,7 @@ export interface CallResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: any;
+  json: Json;
 }
 
 export interface CallOptions {

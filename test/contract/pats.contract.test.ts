@@ -1,7 +1,7 @@
 // PAT Lifecycle API of the emulator held against tokens 7.1/7.2 swagger + Microsoft's httpExamples.
 import assert from 'node:assert/strict';
 import { start, type Emulator, type User } from '../emulator';
-import { assertShape, call, DATE_RE, DAY, loadSpec } from './helpers';
+import { assertShape, call, DATE_RE, DAY, loadSpec, type Json } from './helpers';
 
 const PATH = '/contoso/_apis/tokens/pats';
 const V = '?api-version=7.1-preview.1';
@@ -11,7 +11,7 @@ describe('contract: PAT Lifecycle API', function () {
   this.timeout(10_000);
   const spec72 = loadSpec('tokens/7.2/tokens.json');
   const errorEnum: string[] = spec72.definitions.PatTokenResult.properties.patTokenError.enum;
-  const example = (name: string): any => loadSpec(`tokens/7.2/httpExamples/Pats/${name}.json`);
+  const example = (name: string): Json => loadSpec(`tokens/7.2/httpExamples/Pats/${name}.json`);
   let em: Emulator;
   let alice: User;
   let bearer: string;
@@ -103,7 +103,7 @@ describe('contract: PAT Lifecycle API', function () {
       assert.equal(r.status, 200);
       assert.equal(typeof r.json.continuationToken, 'string');
       sizes.push(r.json.patTokens.length);
-      names.push(...r.json.patTokens.map((p: any) => p.displayName));
+      names.push(...r.json.patTokens.map((p: Json) => p.displayName));
       token = r.json.continuationToken;
     } while (token !== '');
     assert.deepEqual(sizes, [100, 100, 50]);
@@ -122,7 +122,7 @@ describe('contract: PAT Lifecycle API', function () {
     s.addPat(alice.oid, 'fabrikam', { displayName: 'global', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: true });
     const bob = s.addUser({ upn: 'bob@contoso.example' });
     s.addPat(bob.oid, 'contoso', { displayName: 'bobs', scope: 'vso.code', validTo: new Date(Date.now() + DAY) });
-    const names = async (q: string) => (await api('GET', PATH + V + q)).json.patTokens.map((p: any) => p.displayName);
+    const names = async (q: string) => (await api('GET', PATH + V + q)).json.patTokens.map((p: Json) => p.displayName);
     assert.deepEqual(await names(''), ['a-active', 'b-active', 'global']);
     assert.deepEqual(await names('&displayFilterOption=revoked'), ['d-revoked']);
     assert.deepEqual(await names('&displayFilterOption=expired'), ['c-expired']);
