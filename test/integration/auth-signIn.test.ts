@@ -166,6 +166,26 @@ describe('auth/signIn against the Entra emulator', function () {
       for (const dc of emu.state.pendingDeviceCodes()) emu.state.declineDeviceCode(dc.userCode);
     });
 
+    it('an error from the devicecode endpoint stops at once with its AADSTS number (MSAL would poll with no code)', async () => {
+      emu.faults.add({
+        method: 'POST', path: /\/oauth2\/v2\.0\/devicecode$/, nth: 1,
+        action: { kind: 'status', status: 400, body: { error: 'unauthorized_client', error_description: 'AADSTS700016: Application not found.', error_codes: [700016] } },
+      });
+      const d = deps();
+      await expectError(signIn(cfg({ method: 'deviceCode' }), d), 'AADSTS700016', /was not found in tenant/);
+      assert.deepEqual(d.warnings, []);
+    });
+
+    it('a 429 from the devicecode endpoint is retried with a fresh client', async () => {
+      emu.faults.add({ method: 'POST', path: /\/oauth2\/v2\.0\/devicecode$/, nth: 1, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+      const d = deps();
+      const p = signIn(cfg({ method: 'deviceCode' }), d);
+      emu.state.approveDeviceCode(await waitForPending(1), ana.oid);
+      assert.ok((await p).accessToken);
+      assert.deepEqual(d.sleeps, [1000]);
+      assert.equal(d.warnings.length, 1);
+    });
+
     it('refuses a client secret before any network call', async () => {
       const before = emu.log.length;
       await expectError(signIn(cfg({ method: 'deviceCode', clientSecret: 's' }), deps()), 'config', /public client/);
