@@ -3,12 +3,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { InputSource } from './config';
 import type { NetworkSettings } from './net/network';
 
+/** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
+const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
+const discard = new Writable({ write: (_chunk, _enc, done) => done() });
+
+function readInput(name: string): string | undefined {
+  if (!SECRET_INPUTS.has(name)) return tl.getInput(name, false);
+  // task-lib's getInput writes `##vso[task.debug]name=value` before we could register the value as a secret.
+  tl.setStdStream(discard);
+  let value: string | undefined;
+  try {
+    value = tl.getInput(name, false);
+  } finally {
+    tl.setStdStream(process.stdout);
+  }
+  if (value) tl.setSecret(value.trim());
+  return value;
+}
+
 export const agentInputs: InputSource = {
-  input: (name) => tl.getInput(name, false),
+  input: readInput,
   variable: (name) => tl.getVariable(name),
 };
 

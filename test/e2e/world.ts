@@ -1,0 +1,82 @@
+// A seeded emulator world for end-to-end tests: one user, org 'contoso', project 'Platform', a variable group the
+// user administers, and helpers to run the built task against it with sensible default inputs.
+import assert from 'node:assert/strict';
+import { start, type Emulator, type PatRecord, type User, type VariableGroupRecord } from '../emulator';
+import { assertNoSecretLeaks } from '../helpers/leaks';
+import { runTask, type RunOptions, type TaskRun } from '../helpers/runTask';
+
+export const CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+export const DAY = 86_400_000;
+
+export interface World {
+  emu: Emulator;
+  user: User;
+  group: VariableGroupRecord;
+  orgUrl: string;
+  /** Secrets the test itself supplied (passwords, client secrets), for the leak scan. */
+  supplied: string[];
+  addPat(displayName: string, daysLeft: number, extra?: { scope?: string; allOrgs?: boolean; revoked?: boolean }): PatRecord;
+  /** Inputs for a refresh-token sign-in against the emulator (a fresh refresh token each call). */
+  signIn(): Record<string, string>;
+  /** Runs the task; every run is scanned for leaked secrets. */
+  run(inputs: RunOptions['inputs'], env?: Record<string, string>): Promise<TaskRun>;
+  close(): Promise<void>;
+}
+
+export async function world(options: { latencyMs?: number } = {}): Promise<World> {
+  const emu = await start({ latencyMs: options.latencyMs });
+  const s = emu.state;
+  const user = s.addUser({ upn: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234' });
+  s.addOrg('contoso');
+  s.addProject('contoso', 'Platform');
+  const group = s.addGroup('contoso', 'Platform', {
+    name: 'pat-store',
+    admins: [user.oid],
+    variables: { 'Other.Secret': { value: 'other-secret-value-1', isSecret: true }, 'Plain.Setting': { value: 'plain' } },
+  });
+  const w: World = {
+    emu, user, group,
+    orgUrl: `${emu.url}/contoso`,
+    supplied: ['P@ssw0rd-alice-1234', 'other-secret-value-1'],
+    addPat: (displayName, daysLeft, extra = {}) =>
+      s.addPat(user.oid, 'contoso', {
+        displayName,
+        scope: extra.scope ?? 'vso.code vso.build',
+        validFrom: new Date(Date.now() - 20 * DAY),
+        validTo: new Date(Date.now() + daysLeft * DAY),
+        allOrgs: extra.allOrgs,
+        revoked: extra.revoked,
+      }).pat,
+    signIn: () => ({
+      authMethod: 'refreshToken',
+      refreshToken: s.issueRefreshToken(user.oid, CLIENT_ID),
+      authorityHost: emu.url,
+      tenantId: s.tenantId,
+    }),
+    run: async (inputs, env = {}) => {
+      const run = await runTask({
+        inputs: { organization: `${emu.url}/contoso`, ...inputs },
+        env: { SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, ...env },
+        caFile: emu.caFile,
+      });
+      assertNoSecretLeaks(run, [...emu.issuedSecrets(), ...w.supplied, ...Object.values(env)]);
+      return run;
+    },
+    close: () => emu.close(),
+  };
+  return w;
+}
+
+/** Live = not revoked and not expired. */
+export function live(w: World, displayName?: string): PatRecord[] {
+  return w.emu.state.pats(w.user.oid).filter((p) => !p.revoked && p.validTo.getTime() > Date.now() && (displayName === undefined || p.displayName === displayName));
+}
+
+export function assertResult(run: TaskRun, expected: TaskRun['result']): void {
+  assert.equal(run.result, expected, `result ${run.result}, message: ${run.message}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
+}
+
+/** Paths the task requested from the PAT API, in order. */
+export function patApiCalls(w: World): string[] {
+  return w.emu.log.filter((e) => /\/_apis\/tokens\/pats$/i.test(e.path)).map((e) => e.method);
+}

@@ -1,0 +1,119 @@
+// Runs the built task exactly as the agent would: a child Node process with INPUT_* variables, the pipeline's
+// System.* variables, and the emulator's CA trusted through NODE_EXTRA_CA_CERTS. Parses the ##vso commands.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const BUNDLE = path.join(REPO_ROOT, 'tasks', 'PatRotate', 'index.js');
+
+export interface VsoCommand {
+  name: string;
+  props: Record<string, string>;
+  message: string;
+}
+
+export interface TaskRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  commands: VsoCommand[];
+  /** From the last task.complete command. */
+  result?: 'Succeeded' | 'SucceededWithIssues' | 'Failed';
+  /** The message of task.complete. */
+  message: string;
+  errors: string[];
+  warnings: string[];
+  /** setvariable commands by name (the last one wins), with their flags. */
+  variables: Map<string, { value: string; secret: boolean; output: boolean }>;
+  /** Values registered with task.setsecret. */
+  secrets: string[];
+  /** Markdown files published with task.uploadsummary. */
+  summaries: string[];
+}
+
+export interface RunOptions {
+  inputs: Record<string, string | number | boolean | undefined>;
+  /** Extra environment: System.* variables, endpoint parameters, AGENT_* settings. */
+  env?: Record<string, string>;
+  caFile?: string;
+  /** Defaults to the bundle; the vsix test passes the unpacked task. */
+  entry?: string;
+  timeoutMs?: number;
+}
+
+/** task-lib's mangling of an input or variable name into an environment variable name. */
+export function envName(prefix: string, name: string): string {
+  return `${prefix}${name.replace(/[. ]/g, '_').toUpperCase()}`;
+}
+
+export function runTask(options: RunOptions): Promise<TaskRun> {
+  const env: Record<string, string> = {};
+  // Only what a real agent would pass: no INPUT_* or AGENT_* leaking in from the test process.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_)/i.test(k)) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(options.inputs)) {
+    if (v !== undefined) env[envName('INPUT_', k)] = String(v);
+  }
+  env.AGENT_TEMPDIRECTORY = mkdtempSync(path.join(tmpdir(), 'patrotate-agent-'));
+  if (options.caFile) env.NODE_EXTRA_CA_CERTS = options.caFile;
+  Object.assign(env, options.env ?? {});
+
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [options.entry ?? BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(parseRun(code, stdout, stderr));
+    });
+  });
+}
+
+function unescapeProp(v: string): string {
+  return v.replace(/%3B/g, ';').replace(/%5D/g, ']').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
+}
+function unescapeMsg(v: string): string {
+  return v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
+}
+
+export function parseCommands(stdout: string): VsoCommand[] {
+  const out: VsoCommand[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = /^##vso\[([\w.]+)(?: ([^\]]*))?\](.*)$/.exec(line);
+    if (!m) continue;
+    const props: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) props[pair.slice(0, eq).trim().toLowerCase()] = unescapeProp(pair.slice(eq + 1));
+    }
+    out.push({ name: m[1].toLowerCase(), props, message: unescapeMsg(m[3]) });
+  }
+  return out;
+}
+
+function parseRun(code: number | null, stdout: string, stderr: string): TaskRun {
+  const commands = parseCommands(stdout);
+  const complete = commands.filter((c) => c.name === 'task.complete').at(-1);
+  const issues = (type: string) => commands.filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.props.type === type).map((c) => c.message);
+  const variables = new Map<string, { value: string; secret: boolean; output: boolean }>();
+  for (const c of commands.filter((c) => c.name === 'task.setvariable')) {
+    variables.set(`${c.props.variable}${c.props.isoutput === 'true' ? ' (output)' : ''}`, { value: c.message, secret: c.props.issecret === 'true', output: c.props.isoutput === 'true' });
+  }
+  return {
+    code, stdout, stderr, commands,
+    result: complete?.props.result as TaskRun['result'],
+    message: complete?.message ?? '',
+    errors: issues('error'),
+    warnings: issues('warning'),
+    variables,
+    secrets: commands.filter((c) => c.name === 'task.setsecret').map((c) => c.message),
+    summaries: commands.filter((c) => c.name === 'task.uploadsummary').map((c) => c.message),
+  };
+}
