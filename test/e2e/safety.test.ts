@@ -1,0 +1,110 @@
+// Never lose the working token: rollback, lost-create recovery, retire failures, propagation delays, policy clamps.
+import assert from 'node:assert/strict';
+import { assertResult, DAY, live, world, type World } from './world';
+
+const GROUP_PUT = /^\/contoso\/_apis\/distributedtask\/variablegroups\/\d+$/;
+const PATS = '/contoso/_apis/tokens/pats';
+
+describe('e2e: rotation safety', function () {
+  this.timeout(60_000);
+  let w: World;
+  beforeEach(async () => {
+    w = await world();
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  const intoGroup = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' };
+
+  it('rolls back when the group write fails: new PAT revoked, old PAT and group untouched', async () => {
+    const old = w.addPat('deploy', 2);
+    const groupBefore = JSON.stringify(w.emu.state.group(w.group.id));
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, action: { kind: 'status', status: 400, body: { message: 'TF400898: An Internal Error Occurred.', typeKey: 'JsonReaderException' } } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /Storing the new PAT failed: .*Rolled back: the new PAT \S+ was revoked; the old PAT and the store are unchanged/);
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+    assert.equal(JSON.stringify(w.emu.state.group(w.group.id)), groupBefore);
+    assert.equal(w.emu.state.pats(w.user.oid).length, 2, 'one PAT was created, and it is revoked');
+  });
+
+  it('rolls back when the new PAT cannot be verified, before anything is stored', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/connectionData', action: { kind: 'status', status: 403, body: { message: 'TF400813: not authorized', typeKey: 'UnauthorizedRequestException' } } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /Verifying the new PAT failed: .*Rolled back/);
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'], undefined);
+  });
+
+  it('waits while a new PAT propagates (401s), then stores it', async () => {
+    w.addPat('deploy', 2);
+    w.emu.state.patPropagationCalls = 2;
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Succeeded');
+    const verifies = w.emu.log.filter((e) => e.path === '/contoso/_apis/connectionData').map((e) => e.status);
+    assert.deepEqual(verifies, [401, 401, 200]);
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
+  });
+
+  it('recovers a lost create answer: revokes the orphan, creates again once, and stores that one', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'afterApply', then: 'reset' } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Succeeded');
+    const mine = w.emu.state.pats(w.user.oid);
+    assert.equal(mine.length, 3, 'old + orphan + replacement');
+    const [fresh] = live(w);
+    assert.equal(live(w).length, 1);
+    assert.notEqual(fresh.authorizationId, old.authorizationId);
+    assert.equal(old.revoked, true);
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, fresh.token);
+    assert.ok(run.warnings.some((m) => /answer to creating 'deploy' was lost/.test(m)));
+    assert.ok(run.warnings.some((m) => /Revoked \S+, created by the lost request/.test(m)));
+    assert.equal(w.emu.log.filter((e) => e.method === 'POST' && e.path === PATS).length, 2, 'exactly one more create');
+  });
+
+  it('finishes SucceededWithIssues when the old PAT cannot be revoked, naming it', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({ method: 'DELETE', path: PATS, action: { kind: 'status', status: 400, body: { message: 'nope', typeKey: 'ArgumentException' } } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'SucceededWithIssues');
+    assert.ok(run.warnings.some((m) => m.includes(`retiring the old PAT ${old.authorizationId} failed`)));
+    assert.equal(old.revoked, false);
+    const fresh = live(w, 'deploy').find((p) => p.authorizationId !== old.authorizationId)!;
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, fresh.token);
+  });
+
+  it('absorbs throttling and transient errors on reads and deletes (Retry-After honoured)', async () => {
+    w.addPat('deploy', 2);
+    w.emu.faults.add({ method: 'GET', path: PATS, nth: 1, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+    w.emu.faults.add({ method: 'DELETE', path: PATS, nth: 1, action: { kind: 'status', status: 503 } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Succeeded');
+    const lists = w.emu.log.filter((e) => e.method === 'GET' && e.path === PATS);
+    assert.deepEqual(lists.map((e) => e.status), [429, 200]);
+    assert.ok(lists[1].at - lists[0].at >= 950, 'waited for Retry-After');
+    assert.equal(live(w).length, 1);
+  });
+
+  it('warns with both dates when the tenant clamps the lifetime', async () => {
+    w.addPat('deploy', 2);
+    w.emu.state.policies.maxLifespanDays = 7;
+    const run = await w.run({ ...w.signIn(), displayName: 'deploy', validityDays: 90 });
+    assertResult(run, 'Succeeded');
+    assert.ok(run.warnings.some((m) => /shortened the validity to \S+ \(asked for \S+\).*maximum PAT lifespan/.test(m)), run.warnings.join('\n'));
+    assert.ok(live(w, 'deploy')[0].validTo.getTime() <= Date.now() + 7 * DAY + 60_000);
+  });
+
+  it('fails clearly on a tenant policy refusal and changes nothing', async () => {
+    w.addPat('deploy', 2, { scope: 'app_token' });
+    w.emu.state.policies.restrictFullScope = true;
+    const before = w.emu.state.snapshot();
+    const run = await w.run({ ...w.signIn(), displayName: 'deploy' });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /fullScopePatPolicyViolation|full-scope|full scope/i);
+    assert.equal(w.emu.state.snapshot(), before);
+  });
+});
