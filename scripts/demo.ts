@@ -1,0 +1,229 @@
+// `npm run demo`: PatRotate end to end in a few seconds, offline. Starts the local Entra + Azure DevOps emulator
+// in-process, seeds it (user alice, org contoso, project Platform, three PATs, variable group pat-store), then runs the
+// packaged task twice exactly as an agent would (a child process with INPUT_* variables):
+//   1. rotate the PAT that expires in 3 days into the variable group, signing in with a refresh token and saving the
+//      rolled refresh token in the same group;
+//   2. a dry-run list of every PAT, signing in with the refresh token run 1 saved.
+// It prints each run's log the way the pipeline UI shows it (commands hidden, warnings/errors marked, secrets masked),
+// and the state before and after. Exits non-zero when the rotation did not succeed.
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { seedDemo, type DemoSeed } from '../test/emulator/demo-seed';
+import { start, type Emulator, type PatRecord, type VariableGroupRecord } from '../test/emulator';
+import { BUNDLE, parseCommands, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
+
+const DAY = 24 * 3600 * 1000;
+const SECRET_INPUTS = new Set(['refreshToken', 'accessToken', 'password', 'clientSecret']);
+const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code: string) => (s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = paint('1');
+const dim = paint('2');
+const yellow = paint('33');
+const red = paint('31');
+const green = paint('32');
+const cyan = paint('36');
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** The packaged task: dist/stage (what the vsix carries) when it holds the current bundle, else the fresh bundle. */
+function taskEntry(): { entry: string; label: string } {
+  const staged = path.join(REPO_ROOT, 'dist', 'stage', 'tasks', 'PatRotate', 'index.js');
+  if (existsSync(staged) && existsSync(BUNDLE) && readFileSync(staged).equals(readFileSync(BUNDLE))) {
+    return { entry: staged, label: 'dist/stage/tasks/PatRotate/index.js (the staged vsix content)' };
+  }
+  const note = existsSync(staged) ? '; dist/stage is older: run npm run package to refresh it' : '';
+  return { entry: BUNDLE, label: `tasks/PatRotate/index.js (the bundle the vsix ships${note})` };
+}
+
+/** Renders agent output as the pipeline log shows it: ##vso commands consumed, issues marked, secrets masked. */
+function renderLog(run: TaskRun): string[] {
+  const secrets = new Set<string>(run.secrets.filter(Boolean));
+  for (const v of run.variables.values()) if (v.secret && v.value) secrets.add(v.value);
+  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const mask = (s: string): string => ordered.reduce((acc, secret) => acc.split(secret).join('***'), s);
+
+  const lines: string[] = [];
+  for (const raw of run.stdout.split(/\r?\n/)) {
+    if (raw === '') continue;
+    const [cmd] = raw.startsWith('##vso[') ? parseCommands(raw) : [];
+    if (!cmd) {
+      if (raw.startsWith('##[section]')) lines.push(cyan(mask(raw)));
+      else if (raw.startsWith('##[group]') || raw.startsWith('##[endgroup]')) lines.push(dim(mask(raw)));
+      else lines.push(mask(raw));
+      continue;
+    }
+    switch (cmd.name) {
+      case 'task.logissue':
+        if (cmd.props.type === 'error') lines.push(red(`##[error]${mask(cmd.message)}`));
+        else lines.push(yellow(`##[warning]${mask(cmd.message)}`));
+        break;
+      case 'task.complete':
+        if (cmd.props.result === 'Failed') lines.push(red(`##[error]${mask(cmd.message)}`));
+        else if (cmd.props.result === 'SucceededWithIssues') lines.push(yellow(`##[warning]${mask(cmd.message)}`));
+        break;
+      case 'task.uploadsummary':
+        lines.push(dim('(job summary published on the run\'s Extensions tab)'));
+        break;
+      default: // setsecret, setvariable, debug: consumed by the agent, not shown
+        break;
+    }
+  }
+  for (const raw of run.stderr.split(/\r?\n/)) if (raw.trim()) lines.push(red(mask(raw)));
+  return lines;
+}
+
+function expiry(p: PatRecord): string {
+  const days = Math.round((p.validTo.getTime() - Date.now()) / DAY);
+  const when = days < 0 ? `expired ${-days} d ago` : `${days} d left`;
+  return `${p.validTo.toISOString().slice(0, 10)} (${when})`;
+}
+
+function status(p: PatRecord): string {
+  if (p.revoked) return red('revoked');
+  if (p.validTo.getTime() <= Date.now()) return dim('expired');
+  return green('live');
+}
+
+function table(rows: string[][]): string[] {
+  // eslint-disable-next-line no-control-regex
+  const width = (s: string): number => s.replace(/\x1b\[\d+m/g, '').length;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => width(r[i]))));
+  return rows.map((r) => `  ${r.map((c, i) => c + ' '.repeat(widths[i] - width(c))).join('  ')}`.trimEnd());
+}
+
+function printPats(emu: Emulator, seed: DemoSeed): void {
+  const rows = emu.state.pats(seed.user.oid)
+    .slice()
+    .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.createdAt - b.createdAt)
+    .map((p) => [p.displayName, p.authorizationId, expiry(p), p.scope, status(p)]);
+  table([[bold('PAT'), bold('authorization id'), bold('expires'), bold('scopes'), bold('status')], ...rows]).forEach((l) => out(l));
+}
+
+type VarSnapshot = Record<string, { value: string | null; isSecret: boolean }>;
+
+function snapshotGroup(group: VariableGroupRecord): VarSnapshot {
+  return Object.fromEntries(Object.entries(group.variables).map(([k, v]) => [k, { value: v.value, isSecret: v.isSecret === true }]));
+}
+
+function printGroup(group: VariableGroupRecord, before?: VarSnapshot): void {
+  const now = snapshotGroup(group);
+  const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(now)])].sort();
+  const rows = names.map((n) => {
+    const v = now[n];
+    const shown = !v ? dim('(deleted)') : v.isSecret ? '***' : String(v.value);
+    const row = [n, v?.isSecret ? 'secret' : 'plain', shown];
+    if (before) {
+      const b = before[n];
+      row.push(!b ? yellow('added') : !v ? yellow('deleted') : b.value !== v.value || b.isSecret !== v.isSecret ? yellow('changed') : dim('unchanged'));
+    }
+    return row;
+  });
+  const head = [bold('variable'), bold('kind'), bold('value')];
+  if (before) head.push(bold('this demo'));
+  out(`  Variable group '${group.name}' (id ${group.id}):`);
+  table([head, ...rows]).forEach((l) => out(l));
+}
+
+function banner(title: string): void {
+  out();
+  out(bold(`━━ ${title} ${'━'.repeat(Math.max(0, 74 - title.length))}`));
+}
+
+function printRun(title: string, inputs: Record<string, string>, run: TaskRun, instanceName: string): void {
+  banner(title);
+  out(dim('  - task: PatRotate@1'));
+  out(dim('    inputs:'));
+  for (const [k, v] of Object.entries(inputs)) out(dim(`      ${k}: ${SECRET_INPUTS.has(k) ? '***' : v}`));
+  out();
+  out(cyan(`##[section]Starting: ${instanceName}`));
+  renderLog(run).forEach((l) => out(l));
+  const colour = run.result === 'Succeeded' ? green : run.result === 'SucceededWithIssues' ? yellow : red;
+  out(cyan(`##[section]Finishing: ${instanceName}`) + `  → ${colour(run.result ?? `no result (exit ${String(run.code)})`)}`);
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const { entry, label } = taskEntry();
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first.`);
+  const task = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'task.json'), 'utf8')) as { instanceNameFormat: string };
+  const instance = (inputs: Record<string, string>): string => task.instanceNameFormat.replace(/\$\((\w+)\)/g, (_, k: string) => inputs[k] ?? '').trim();
+
+  const emu = await start();
+  try {
+    const seed = seedDemo(emu);
+    const st = emu.state;
+    out(bold('PatRotate demo') + dim(`: the Marketplace task against a local Entra + Azure DevOps emulator (${emu.url})`));
+    out(dim(`  task: ${label}`));
+    out(dim(`  user ${seed.user.upn}, organization ${seed.org.name}, project ${seed.project.name}`));
+
+    banner('Before');
+    printPats(emu, seed);
+    out();
+    printGroup(seed.group);
+    const groupBefore = snapshotGroup(seed.group);
+    const due = seed.pats.expiringSoon;
+
+    const common = {
+      organization: `${emu.url}/${seed.org.name}`,
+      authMethod: 'refreshToken',
+      authorityHost: emu.url,
+      tenantId: st.tenantId,
+      clientId: seed.clientId,
+      refreshTokenVariable: 'PatRotate.RefreshToken',
+      refreshTokenGroup: seed.group.name,
+    };
+    const env = { SYSTEM_TEAMPROJECT: seed.project.name, SYSTEM_COLLECTIONURI: `${emu.url}/${seed.org.name}/` };
+
+    // Run 1: the nightly rotation.
+    const rotateInputs = {
+      ...common,
+      refreshToken: seed.refreshToken,
+      operation: 'rotate',
+      displayName: due.displayName,
+      target: 'variableGroup',
+      variableGroup: seed.group.name,
+      variableName: due.displayName,
+    };
+    const rotate = await runTask({ entry, inputs: rotateInputs, env, caFile: emu.caFile });
+    printRun(`Run 1: rotate '${due.displayName}' into variable group '${seed.group.name}'`, rotateInputs, rotate, instance(rotateInputs));
+
+    // Run 2: the next run signs in with the refresh token run 1 saved, and lists every PAT without changing anything.
+    const savedRt = seed.group.variables['PatRotate.RefreshToken']?.value ?? '';
+    const listInputs = { ...common, refreshToken: savedRt, operation: 'list', dryRun: 'true' };
+    const list = await runTask({ entry, inputs: listInputs, env, caFile: emu.caFile });
+    printRun('Run 2: dry-run list of all PATs (signed in with the refresh token run 1 saved)', listInputs, list, instance(listInputs));
+
+    banner('After');
+    printPats(emu, seed);
+    out();
+    printGroup(seed.group, groupBefore);
+
+    // What "it worked" means: a new live PAT with the old name and scopes holds the group's value; the old one is revoked.
+    const stored = seed.group.variables[due.displayName]?.value;
+    const fresh = st.pats(seed.user.oid).find((p) => p.token === stored);
+    const checks: [string, boolean][] = [
+      ['rotation run Succeeded', rotate.result === 'Succeeded'],
+      [`'${due.displayName}' in the group is a new live PAT with the same scopes`, !!fresh && fresh.authorizationId !== due.authorizationId && !fresh.revoked && fresh.scope === due.scope],
+      ['the old PAT is revoked', st.pats(seed.user.oid).find((p) => p.authorizationId === due.authorizationId)?.revoked === true],
+      ['the other secrets in the group are untouched', ['db-password', 'api-key'].every((k) => seed.group.variables[k]?.value === groupBefore[k]?.value)],
+      ['the rolled refresh token was saved and worked for run 2', !!savedRt && savedRt !== seed.refreshToken && list.result === 'Succeeded'],
+      ['no issued secret appears in either log', ![rotate, list].some((r) => renderLog(r).some((l) => emu.issuedSecrets().some((s) => s.length >= 8 && l.includes(s))))],
+    ];
+    banner('Result');
+    for (const [what, ok] of checks) out(`  ${ok ? green('✔') : red('✘')} ${what}`);
+    out(dim(`  ${((Date.now() - t0) / 1000).toFixed(1)} s. Next: npm test, npm run package (README.md, "Install").`));
+    return checks.every(([, ok]) => ok) ? 0 : 1;
+  } finally {
+    await emu.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`demo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
