@@ -55,6 +55,7 @@ function renderLog(run: TaskRun): string[] {
       continue;
     }
     switch (cmd.name) {
+      case 'task.issue':
       case 'task.logissue':
         if (cmd.props.type === 'error') lines.push(red(`##[error]${mask(cmd.message)}`));
         else lines.push(yellow(`##[warning]${mask(cmd.message)}`));
