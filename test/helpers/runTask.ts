@@ -52,7 +52,7 @@ export function runTask(options: RunOptions): Promise<TaskRun> {
   const env: Record<string, string> = {};
   // Only what a real agent would pass: no INPUT_* or AGENT_* leaking in from the test process.
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_)/i.test(k)) env[k] = v;
+    if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_|SECRET_)/i.test(k)) env[k] = v;
   }
   for (const [k, v] of Object.entries(options.inputs)) {
     if (v !== undefined) env[envName('INPUT_', k)] = String(v);

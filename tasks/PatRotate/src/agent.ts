@@ -12,16 +12,19 @@ import type { NetworkSettings } from './net/network';
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
 const discard = new Writable({ write: (_chunk, _enc, done) => done() });
 
-function readInput(name: string): string | undefined {
-  if (!SECRET_INPUTS.has(name)) return tl.getInput(name, false);
-  // task-lib's getInput writes `##vso[task.debug]name=value` before we could register the value as a secret.
+/** Runs `read` with task-lib's stdout muted: its getters echo values (`##vso[task.debug]name=value`) before we could mask them. */
+function quietly<T>(read: () => T): T {
   tl.setStdStream(discard);
-  let value: string | undefined;
   try {
-    value = tl.getInput(name, false);
+    return read();
   } finally {
     tl.setStdStream(process.stdout);
   }
+}
+
+function readInput(name: string): string | undefined {
+  if (!SECRET_INPUTS.has(name)) return tl.getInput(name, false);
+  const value = quietly(() => tl.getInput(name, false));
   if (value) tl.setSecret(value.trim());
   return value;
 }
@@ -36,7 +39,8 @@ export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
   const cert = tl.getHttpCertConfiguration() ?? undefined;
   return {
     proxyFor: (url) => {
-      const proxy = tl.getHttpProxyConfiguration(url);
+      const proxy = quietly(() => tl.getHttpProxyConfiguration(url));
+      if (proxy?.proxyPassword) tl.setSecret(proxy.proxyPassword);
       return proxy ? { proxyUrl: proxy.proxyUrl, proxyUsername: proxy.proxyUsername, proxyPassword: proxy.proxyPassword, proxyBypassHosts: proxy.proxyBypassHosts } : undefined;
     },
     cert,
