@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError, type Config } from '../../tasks/PatRotate/src/config';
+import { ConfigError } from '../../tasks/PatRotate/src/config';
 import { plan, wantsExpired, type ListedPat, type PlanInput } from '../../tasks/PatRotate/src/rotation/plan';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -33,7 +33,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
     retireOld: 'revoke',
     target: { kind: 'variable', variableName: 'PatRotate.Token' },
     ...over,
-  } satisfies Partial<Config> as PlanInput;
+  };
 }
 
 function throwsInput(fn: () => unknown, inputName: string, pattern: RegExp): void {

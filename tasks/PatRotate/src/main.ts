@@ -103,7 +103,7 @@ async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: Variabl
     await groups.setSecret(group, variableName, rt);
     log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
   } catch (e) {
-    throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${e instanceof Error ? e.message : String(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`);
+    throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${e instanceof Error ? e.message : String(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`, { cause: e });
   }
 }
 

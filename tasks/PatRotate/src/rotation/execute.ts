@@ -116,9 +116,9 @@ async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, d
   } catch (e) {
     if (stage === 'store' && e instanceof AdoError && e.lostResponse) {
       // The write may or may not have landed, and a secret cannot be read back: keep both PATs live.
-      throw new Error(`Storing the new PAT ${created.authorizationId} failed with no answer (${e.message}); ${deps.store?.where} may hold either PAT, so both were left live${action.kind === 'rotate' ? ` (old: ${action.old.authorizationId})` : ''}: run again to finish.`);
+      throw new Error(`Storing the new PAT ${created.authorizationId} failed with no answer (${e.message}); ${deps.store?.where} may hold either PAT, so both were left live${action.kind === 'rotate' ? ` (old: ${action.old.authorizationId})` : ''}: run again to finish.`, { cause: e });
     }
-    throw new Error(`${stage === 'verify' ? 'Verifying' : 'Storing'} the new PAT failed: ${message(e)} ${await rollBack(created, deps)}`);
+    throw new Error(`${stage === 'verify' ? 'Verifying' : 'Storing'} the new PAT failed: ${message(e)} ${await rollBack(created, deps)}`, { cause: e });
   }
 
   if (action.kind === 'rotate') {
