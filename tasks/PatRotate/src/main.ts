@@ -1,6 +1,7 @@
 // Entry point. The data flows one way: inputs → sign-in → save the rolled refresh token → read PATs → plan →
 // execute → report. This file only wires the steps; the only tl.setResult calls are in agent.ts via finish/fail.
 import { agentInputs, agentNetwork, fail, finish, jobAccessToken, log, secrets, uploadSummary } from './agent';
+import { AdoError } from './ado/errors';
 import { AdoHttp } from './ado/http';
 import { verifyPat } from './ado/connection';
 import { PatClient } from './ado/pats';
@@ -29,13 +30,14 @@ async function run(): Promise<void> {
   log.info(`Signed in as ${signedIn.user.upn ?? signedIn.user.oid ?? 'the token\'s user'} (method ${cfg.auth.method}).`);
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential() : user;
+  const groupIdentity = cfg.groupAuth === 'jobToken' ? 'the job\'s build service identity (groupAuth: jobToken)' : (signedIn.user.upn ?? 'the signed-in user');
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
   await saveRefreshToken(cfg, signedIn, groups);
 
   // Every check that can fail on bad input happens before the first change.
-  const store = await openStore(cfg, groups);
+  const store = await openStore(cfg, groups, groupIdentity);
   log.section(`Read PATs in ${cfg.organization.organization}`);
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
   const active = await pats.listAll('active');
@@ -107,13 +109,18 @@ async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: Variabl
   }
 }
 
-async function openStore(cfg: Config, groups: VariableGroupClient): Promise<Store | undefined> {
+async function openStore(cfg: Config, groups: VariableGroupClient, identity: string): Promise<Store | undefined> {
   const target = cfg.target;
   if (target.kind === 'none' || cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
   if (target.kind === 'variable') return new PipelineVariableStore(secrets);
-  const group = await groups.find(target.ref.project, target.ref.group);
+  const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {
+    throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
+  });
   if (group.type.toLowerCase() === 'azurekeyvault') {
     throw new ConfigError('variableGroup', `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`);
+  }
+  if (!(await groups.canManage(group))) {
+    throw new ConfigError('variableGroup', `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`);
   }
   return new VariableGroupStore(groups, group);
 }

@@ -77,6 +77,16 @@ export class VariableGroupClient {
   }
 
   /**
+   * Whether the caller holds the Administrator role on the group (`actionFilter=manage` lists only those), so a
+   * missing permission is found before anything is created, not when the new PAT is already minted.
+   */
+  async canManage(group: VariableGroup): Promise<boolean> {
+    const url = `${this.projectBase(group.project)}?groupName=${encodeURIComponent(group.name)}&actionFilter=manage&api-version=${API_VERSION}`;
+    const list = await this.http.send<{ value?: unknown[] }>('GET', url, { credential: this.credential });
+    return (list?.value ?? []).filter(isGroupJson).some((g) => g.id === group.id);
+  }
+
+  /**
    * Stores `value` as the secret variable `name` of the group and returns the group as saved.
    *
    * The API has no ETag, so this is read → modify → replace: an edit someone else saves between our GET and
