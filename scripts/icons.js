@@ -40,7 +40,6 @@ function inArc(x, y) {
 const ARROW_TRI = (() => {
   const t = GAP_START;
   const radial = [Math.cos(t), -Math.sin(t)]; // screen coordinates
-  const tangent = [-Math.sin(t), -Math.cos(t)]; // counter-clockwise on screen (y down)
   const base = [C + R_MID * radial[0], C + R_MID * radial[1]];
   const half = 0.115;
   const len = 0.15;
@@ -49,7 +48,6 @@ const ARROW_TRI = (() => {
   // the tip follows the ring a little so the arrow looks curved
   const tipAngle = t + len / R_MID;
   const tip = [C + R_MID * Math.cos(tipAngle), C - R_MID * Math.sin(tipAngle)];
-  void tangent;
   return [p1, p2, tip];
 })();
 
