@@ -59,7 +59,8 @@ export const log = {
   debug: (text: string): void => tl.debug(text),
   /** A warning shows on the run summary. */
   warn: (text: string): void => tl.warning(text),
-  error: (text: string): void => tl.error(text),
+  /** Red in the log only: the failure itself reaches the run summary once, through the task result. */
+  errorLine: (text: string): void => console.log(`##[error]${text}`),
   section: (text: string): void => console.log(`##[section]${text}`),
   group: (text: string): void => console.log(`##[group]${text}`),
   endGroup: (): void => console.log('##[endgroup]'),

@@ -136,7 +136,7 @@ function report(cfg: Config, outcomes: Outcome[], dryRun: boolean): void {
     }
     if (dryRun) continue;
     log.group(`${actionWord(o)}: ${s.name}${s.id ? ` (${s.id})` : ''}`);
-    for (const n of o.notes) (n.level === 'warning' ? log.warn : n.level === 'error' ? log.error : log.info)(n.text);
+    for (const n of o.notes) (n.level === 'warning' ? log.warn : n.level === 'error' ? log.errorLine : log.info)(n.text);
     log.endGroup();
   }
   const out = outputValues(outcomes);
