@@ -133,7 +133,7 @@ interface Cell {
 
 interface CellResult {
   actual: string;
-  error?: unknown;
+  error?: Error;
   ms: number;
 }
 
@@ -214,13 +214,17 @@ async function runCell(cell: Cell): Promise<CellResult> {
       }
       return { actual, ms: Date.now() - started };
     } catch (error) {
-      return { actual, error, ms: Date.now() - started };
+      return { actual, error: asError(error), ms: Date.now() - started };
     }
   } catch (error) {
-    return { actual: 'error', error, ms: Date.now() - started };
+    return { actual: 'error', error: asError(error), ms: Date.now() - started };
   } finally {
     await w.close();
   }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 const CELLS: Cell[] = STEPS.flatMap((step) =>
