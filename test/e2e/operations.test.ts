@@ -35,7 +35,7 @@ describe('e2e: operations', function () {
     assert.equal(run.summaries.length, 1);
     // The new PAT was verified with Basic auth before it was stored.
     assert.ok(w.emu.log.some((e) => e.path.endsWith('/_apis/connectionData') && e.auth === 'basic' && e.status === 200));
-    assert.deepEqual(patApiCalls(w), ['GET', 'POST', 'DELETE']);
+    assert.deepEqual(patApiCalls(w), ['GET', 'POST', 'GET', 'DELETE'], 'list, create, list again (no rival run), revoke');
   });
 
   it('rotates into a variable group, keeping every other variable and secret', async () => {

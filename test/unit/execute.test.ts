@@ -96,7 +96,7 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'revoke old-deploy']);
     assert.equal(store.values.get('V.deploy'), 'secret-new-1');
     assert.deepEqual(secrets, ['secret-new-1']);
     assert.equal(o.token, 'secret-new-1');
@@ -109,7 +109,7 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.deepEqual(pats.calls, ['create deploy', 'revoke new-1']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1']);
     assert.equal(store.values.size, 0);
     assert.deepEqual([...pats.live.keys()], ['old-deploy']);
     assert.match(o.notes.at(-1)!.text, /Verifying the new PAT failed: 401 for 30 s Rolled back: the new PAT new-1 was revoked/);
@@ -121,7 +121,7 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy', 'revoke new-1']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'revoke new-1']);
     assert.deepEqual([...pats.live.keys()], ['old-deploy']);
   });
 
@@ -131,7 +131,7 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.deepEqual(pats.calls, ['create deploy', 'verify', 'store V.deploy']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy']);
     assert.deepEqual([...pats.live.keys()].sort(), ['new-1', 'old-deploy']);
     assert.match(o.notes.at(-1)!.text, /both were left live \(old: old-deploy\)/);
   });
@@ -164,7 +164,7 @@ describe('execute: rotate', () => {
     const k = setup();
     k.pats.add(old());
     await execute([rotate(old(), 'keep')], k.deps);
-    assert.deepEqual(k.pats.calls, ['create deploy', 'verify', 'store V.deploy']);
+    assert.deepEqual(k.pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy']);
   });
 
   it('recovers a lost create: revokes the orphan it made, then creates once more', async () => {
@@ -173,9 +173,26 @@ describe('execute: rotate', () => {
     pats.failCreate.push(() => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'list active', 'verify', 'store V.deploy', 'revoke old-deploy']);
     assert.equal(store.values.get('V.deploy'), 'secret-new-2');
     assert.deepEqual([...pats.live.keys()], ['new-2']);
+  });
+
+  it('steps back when another run created a PAT of the same name meanwhile', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    const create = pats.create.bind(pats);
+    pats.create = async (req) => {
+      const rival = await create(req); // the other run's PAT, made first
+      pats.calls.pop();
+      void rival;
+      return create(req);
+    };
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.match(o.notes.at(-1)!.text, /Another run is rotating 'deploy' at the same time \(it created new-1\).*Rolled back: the new PAT new-2 was revoked/);
+    assert.equal(store.values.size, 0);
+    assert.deepEqual([...pats.live.keys()].sort(), ['new-1', 'old-deploy']);
   });
 
   it('does not retry a create that was refused (policy)', async () => {
@@ -209,6 +226,7 @@ describe('execute: rotate', () => {
     };
     const olds = Array.from({ length: 8 }, (_, i) => old(`p${i}`));
     olds.forEach((p) => pats.add(p));
+    deps.knownIds = new Set(olds.map((p) => p.authorizationId));
     const outcomes = await execute(olds.map((p) => rotate(p)), deps);
     assert.equal(peak, 3);
     assert.equal(outcomes.filter((o) => o.result === 'failed').length, 1);

@@ -51,7 +51,9 @@ export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
 
 /** The job's own access token (System.AccessToken), for groupAuth: jobToken. */
 export function jobAccessToken(): string | undefined {
-  return tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) ?? undefined;
+  const token = quietly(() => tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true));
+  if (token) tl.setSecret(token);
+  return token || undefined;
 }
 
 export const log = {

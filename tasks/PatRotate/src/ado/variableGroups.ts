@@ -93,6 +93,11 @@ export class VariableGroupClient {
    * PUT is overwritten. We keep that window as short as possible by reading the group again right here.
    */
   async setSecret(group: VariableGroup, name: string, value: string, identityLabel?: string): Promise<VariableGroup> {
+    return this.setSecrets(group, { [name]: value }, identityLabel);
+  }
+
+  /** Stores several secret variables in one read → modify → replace (bulk rotations into one group). */
+  async setSecrets(group: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
     refuseKeyVault(group);
     const fresh = await this.http.send<unknown>('GET', this.groupUrl(group.project, group.id), {
       credential: this.credential,
@@ -104,15 +109,16 @@ export class VariableGroupClient {
     refuseKeyVault(current);
 
     const variables: Record<string, VariableValue> = {};
-    // Pipeline variable names are case-insensitive: update an existing key rather than adding a twin.
-    const existingKey = Object.keys(current.variables).find((k) => k.toLowerCase() === name.toLowerCase());
     for (const [key, v] of Object.entries(current.variables)) {
       // A secret sent back with value null keeps its stored value (the contract every Microsoft client relies on).
       variables[key] = v.isSecret ? { ...v, isSecret: true, value: null } : { ...v };
     }
-    const target = existingKey ?? name;
-    const readOnly = current.variables[target]?.isReadOnly;
-    variables[target] = readOnly === undefined ? { value, isSecret: true } : { value, isSecret: true, isReadOnly: readOnly };
+    for (const [name, value] of Object.entries(values)) {
+      // Pipeline variable names are case-insensitive: an existing key is updated rather than given a twin.
+      const target = Object.keys(current.variables).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+      const readOnly = current.variables[target]?.isReadOnly;
+      variables[target] = readOnly === undefined ? { value, isSecret: true } : { value, isSecret: true, isReadOnly: readOnly };
+    }
 
     const body = {
       name: current.name,

@@ -51,10 +51,11 @@ export interface Outcome {
 const HOUR_MS = 3_600_000;
 
 export function execute(actions: readonly Action[], deps: ExecuteDeps): Promise<Outcome[]> {
-  return mapPool(actions, deps.concurrency, (action) => runOne(action, deps));
+  const ours = new Set<string>();
+  return mapPool(actions, deps.concurrency, (action) => runOne(action, deps, ours));
 }
 
-async function runOne(action: Action, deps: ExecuteDeps): Promise<Outcome> {
+async function runOne(action: Action, deps: ExecuteDeps, ours: Set<string>): Promise<Outcome> {
   const notes: Note[] = [];
   const outcome: Outcome = { action, result: 'succeeded', notes };
   try {
@@ -79,7 +80,7 @@ async function runOne(action: Action, deps: ExecuteDeps): Promise<Outcome> {
         return outcome;
       case 'create':
       case 'rotate':
-        return await produce(action, deps, outcome);
+        return await produce(action, deps, outcome, ours);
     }
   } catch (e) {
     outcome.result = 'failed';
@@ -89,20 +90,27 @@ async function runOne(action: Action, deps: ExecuteDeps): Promise<Outcome> {
 }
 
 /** create or rotate: the new PAT must be verified and stored before the old one is retired. */
-async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, deps: ExecuteDeps, outcome: Outcome): Promise<Outcome> {
+async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, deps: ExecuteDeps, outcome: Outcome, ours: Set<string>): Promise<Outcome> {
   const notes = outcome.notes;
   const displayName = action.kind === 'create' ? action.displayName : action.old.displayName;
   const request: PatCreateRequest = { displayName, scope: action.scope, validTo: action.validTo, allOrgs: action.allOrgs };
 
   const created = await createOnce(request, deps, notes);
+  ours.add(created.authorizationId);
   outcome.pat = created;
   outcome.token = created.token;
   warnIfClamped(action.validTo, created, notes);
   notes.push({ level: 'info', text: `Created ${created.authorizationId}: valid to ${created.validTo.toISOString()}.` });
 
-  // Verify, then store. Either failing means the new PAT must not survive: the old one still works.
-  let stage = 'verify';
+  // Check for a rival run, verify, then store. Any of them failing means the new PAT must not survive: the old one
+  // still works.
+  let stage: 'check' | 'verify' | 'store' = 'check';
   try {
+    const rival = await findRival(created, deps, ours);
+    if (rival) {
+      throw new Error(`Another run is rotating '${displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`);
+    }
+    stage = 'verify';
     if (deps.verify) {
       await deps.verify(created.token);
       notes.push({ level: 'info', text: 'Verified: Azure DevOps accepts the new PAT.' });
@@ -118,7 +126,8 @@ async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, d
       // The write may or may not have landed, and a secret cannot be read back: keep both PATs live.
       throw new Error(`Storing the new PAT ${created.authorizationId} failed with no answer (${e.message}); ${deps.store?.where} may hold either PAT, so both were left live${action.kind === 'rotate' ? ` (old: ${action.old.authorizationId})` : ''}: run again to finish.`, { cause: e });
     }
-    throw new Error(`${stage === 'verify' ? 'Verifying' : 'Storing'} the new PAT failed: ${message(e)} ${await rollBack(created, deps)}`, { cause: e });
+    const what = stage === 'check' ? '' : `${stage === 'verify' ? 'Verifying' : 'Storing'} the new PAT failed: `;
+    throw new Error(`${what}${message(e)} ${await rollBack(created, deps)}`, { cause: e });
   }
 
   if (action.kind === 'rotate') {
@@ -153,6 +162,16 @@ async function createOnce(request: PatCreateRequest, deps: ExecuteDeps, notes: N
     }
     return secret(await deps.pats.create(request), deps);
   }
+}
+
+/**
+ * Two runs rotating one PAT at once would each store their own new PAT, and one would be left live and stored
+ * nowhere. Each run lists after its own create, so of two overlapping runs at least one sees the other's PAT (a PAT
+ * of this name that did not exist when the run began and is not its own) and steps back.
+ */
+async function findRival(created: PatToken, deps: ExecuteDeps, ours: ReadonlySet<string>): Promise<PatToken | undefined> {
+  const same = (await deps.pats.listAll('active')).filter((p) => p.displayName === created.displayName);
+  return same.find((p) => !deps.knownIds.has(p.authorizationId) && !ours.has(p.authorizationId));
 }
 
 function secret(created: NewPatToken, deps: ExecuteDeps): NewPatToken {

@@ -58,7 +58,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'rotate': {
-      const chosen = single(input, selected, (s) => latestPerName(s));
+      const chosen = single(input, selected, (s) => latestPerName(s), now);
       if (chosen.length === 0 && input.createIfMissing && input.selector.kind === 'name') {
         actions.push({ kind: 'create', displayName: input.selector.displayName, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
         break;
@@ -78,7 +78,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'renew': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s);
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
       requireSome(input, chosen);
       for (const pat of chosen) {
         if (!isDue(pat)) actions.push({ kind: 'skip', pat, reason: `${daysLeft(pat)}; renews within ${input.rotateWithinDays} days of expiry` });
@@ -88,7 +88,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'revoke': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s);
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
       requireSome(input, chosen);
       actions.push(...chosen.map((pat) => ({ kind: 'revoke' as const, pat })));
       break;
@@ -116,11 +116,13 @@ function select(selector: Selector, pats: readonly ListedPat[]): ListedPat[] {
 }
 
 /** An exact name must pick one PAT: two live PATs sharing it is an error that lists both ids. */
-function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[]): ListedPat[] {
+function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[], now: Date): ListedPat[] {
   if (input.selector.kind === 'name') {
     const active = selected.filter((p) => p.status === 'active');
     if (active.length > 1) {
-      throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others.`);
+      const recent = active.some((p) => now.getTime() - p.validFrom.getTime() < 10 * 60_000);
+      const race = recent ? ' (one was created minutes ago: if another run may be rotating it right now, let one run at a time rotate a PAT)' : '';
+      throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others${race}.`);
     }
     return active.length === 1 ? active : pick(selected);
   }

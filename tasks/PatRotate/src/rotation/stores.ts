@@ -26,13 +26,14 @@ export class PipelineVariableStore implements Store {
 }
 
 /**
- * A secret variable in a variable group. The API has no partial update, so every write is GET → modify → PUT of the
- * whole group; writes from this run are queued one at a time so bulk rotations into one group never lose each
- * other's updates.
+ * A secret variable in a variable group. The API has no partial update, so a write is GET → modify → PUT of the
+ * whole group. Writes from this run never overlap (they would overwrite each other): those that arrive while one is
+ * in flight are merged into the next single GET → PUT, which also keeps bulk rotations into one group fast.
  */
 export class VariableGroupStore implements Store {
   readonly where: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private pending: { name: string; value: string; settle: (error?: unknown) => void }[] = [];
+  private writing = false;
 
   constructor(
     private readonly client: VariableGroupClient,
@@ -42,8 +43,25 @@ export class VariableGroupStore implements Store {
   }
 
   put(variableName: string, value: string): Promise<void> {
-    const write = this.queue.then(() => this.client.setSecret(this.group, variableName, value));
-    this.queue = write.catch(() => undefined);
-    return write.then(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ name: variableName, value, settle: (error) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('variable group write failed', { cause: error }))) });
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.client.setSecrets(this.group, Object.fromEntries(batch.map((w) => [w.name, w.value])));
+        batch.forEach((w) => w.settle());
+      } catch (e) {
+        batch.forEach((w) => w.settle(e));
+      }
+    }
+    this.writing = false;
   }
 }
