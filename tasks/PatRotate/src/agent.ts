@@ -8,6 +8,15 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import type { InputSource } from './config';
 import type { NetworkSettings } from './net/network';
 
+/** Strings come from task.json's `messages` (localizable through task.loc.json), beside the bundled index.js. */
+export function initStrings(): void {
+  tl.setResourcePath(path.join(__dirname, 'task.json'));
+}
+
+export function loc(key: string, ...args: (string | number)[]): string {
+  return tl.loc(key, ...args);
+}
+
 /** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
 const discard = new Writable({ write: (_chunk, _enc, done) => done() });

@@ -1,6 +1,6 @@
 // Entry point. The data flows one way: inputs → sign-in → save the rolled refresh token → read PATs → plan →
 // execute → report. This file only wires the steps; the only tl.setResult calls are in agent.ts via finish/fail.
-import { agentInputs, agentNetwork, fail, finish, jobAccessToken, log, secrets, uploadSummary } from './agent';
+import { agentInputs, agentNetwork, fail, finish, initStrings, jobAccessToken, loc, log, secrets, uploadSummary } from './agent';
 import { AdoError } from './ado/errors';
 import { AdoHttp } from './ado/http';
 import { verifyPat } from './ado/connection';
@@ -17,20 +17,21 @@ import { actionWord, outputValues, subjectOf, summaryMarkdown } from './report/s
 
 async function run(): Promise<void> {
   const runStartedAt = new Date();
+  initStrings();
   const cfg = parseConfig(agentInputs);
-  if (cfg.allOrgs) log.warn('allOrgs: global PATs (valid in all your organizations) stop working on 2026-12-01: prefer organization-scoped PATs.');
+  if (cfg.allOrgs) log.warn(loc('AllOrgsRetiring'));
 
   const network = agentNetwork();
   const http = new AdoHttp(network, {
-    onRetry: (r) => log.info(`Retrying ${r.method} ${r.url} after ${r.reason} in ${Math.round(r.delayMs / 1000)} s (attempt ${r.attempt}).`),
+    onRetry: (r) => log.info(loc('Retrying', r.method, r.url, r.reason, Math.round(r.delayMs / 1000), r.attempt)),
   });
 
-  log.section('Sign in to Microsoft Entra');
+  log.section(loc('SectionSignIn'));
   const signedIn = await signIn(cfg.auth, { network, setSecret: secrets.setSecret, warn: log.warn, info: log.info, now: () => new Date() });
-  log.info(`Signed in as ${signedIn.user.upn ?? signedIn.user.oid ?? 'the token\'s user'} (method ${cfg.auth.method}).`);
+  log.info(loc('SignedInAs', signedIn.user.upn ?? signedIn.user.oid ?? '?', cfg.auth.method));
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential() : user;
-  const groupIdentity = cfg.groupAuth === 'jobToken' ? 'the job\'s build service identity (groupAuth: jobToken)' : (signedIn.user.upn ?? 'the signed-in user');
+  const groupIdentity = cfg.groupAuth === 'jobToken' ? loc('JobIdentity') : (signedIn.user.upn ?? signedIn.user.oid ?? '?');
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
@@ -38,27 +39,27 @@ async function run(): Promise<void> {
 
   // Every check that can fail on bad input happens before the first change.
   const store = await openStore(cfg, groups, groupIdentity);
-  log.section(`Read PATs in ${cfg.organization.organization}`);
+  log.section(loc('SectionReadPats', cfg.organization.organization));
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
   const active = await pats.listAll('active');
   const listed: ListedPat[] = active.map((p) => ({ ...p, status: 'active' }));
   if (wantsExpired(cfg, active)) listed.push(...(await pats.listAll('expired')).map((p) => ({ ...p, status: 'expired' as const })));
-  log.info(`${active.length} active PAT(s)${listed.length > active.length ? `, ${listed.length - active.length} expired` : ''}.`);
+  log.info(loc('PatsFound', active.length, listed.length - active.length));
 
   const now = new Date();
   const { actions, warnings } = plan(cfg, listed, now);
   warnings.forEach((w) => log.warn(w));
-  if (actions.length === 0) log.warn('No PAT matches the selection: nothing to do.');
+  if (actions.length === 0) log.warn(loc('NothingSelected'));
 
   if (cfg.dryRun) {
-    log.section('Dry run: the actions this run would take');
-    actions.forEach((a) => log.info(`Would ${describe(a, now)}`));
+    log.section(loc('SectionDryRun'));
+    actions.filter((a) => a.kind !== 'list').forEach((a) => log.info(`Would ${describe(a, now)}`));
     report(cfg, actions.map((action) => ({ action, result: 'skipped', notes: [] })), true);
-    finish('succeeded', `Dry run: ${actions.length} action(s) planned, nothing changed.`);
+    finish('succeeded', loc('DryRunDone', actions.length));
     return;
   }
 
-  log.section(`${capital(cfg.operation)} (${actions.length} PAT(s), ${cfg.concurrency} at a time)`);
+  log.section(loc('SectionExecute', capital(cfg.operation), actions.length, cfg.concurrency));
   const outcomes = await execute(actions, {
     pats,
     verify: cfg.verifyNewToken ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token)) : undefined,
@@ -75,14 +76,14 @@ async function run(): Promise<void> {
   const failed = outcomes.filter((o) => o.result === 'failed');
   const message = failed.length > 0
     ? failed.map((o) => `${subjectOf(o.action).name}: ${o.notes.filter((n) => n.level === 'error').map((n) => n.text).join(' ')}`).join(' | ')
-    : `${outcomes.length} PAT(s): ${tally(outcomes)}.`;
+    : loc('Done', outcomes.length, tally(outcomes));
   finish(result === 'skipped' ? 'succeeded' : result, message);
 }
 
 function jobCredential(): Credential {
   const token = jobAccessToken();
   if (!token) {
-    throw new ConfigError('groupAuth', 'jobToken needs the job access token: the pipeline must allow scripts to access the OAuth token (System.AccessToken).');
+    throw new ConfigError('groupAuth', loc('JobTokenMissing'));
   }
   secrets.setSecret(token);
   return { kind: 'bearer', token };
@@ -95,7 +96,7 @@ async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: Variabl
   secrets.setVariable('refreshToken', rt, true, true);
   if (!cfg.refreshTokenStore) {
     if (cfg.auth.method !== 'accessToken') {
-      log.warn('Entra issued a new refresh token, but refreshTokenVariable is not set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenVariable and refreshTokenGroup.');
+      log.warn(loc('RefreshTokenNotSaved'));
     }
     return;
   }
@@ -103,9 +104,9 @@ async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: Variabl
   try {
     const group = await groups.find(ref.project, ref.group);
     await groups.setSecret(group, variableName, rt);
-    log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
+    log.info(loc('RefreshTokenSaved', group.name, variableName));
   } catch (e) {
-    throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${e instanceof Error ? e.message : String(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`, { cause: e });
+    throw new Error(loc('RefreshTokenSaveFailed', variableName, ref.group, e instanceof Error ? e.message : String(e)), { cause: e });
   }
 }
 
@@ -117,10 +118,10 @@ async function openStore(cfg: Config, groups: VariableGroupClient, identity: str
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
   if (group.type.toLowerCase() === 'azurekeyvault') {
-    throw new ConfigError('variableGroup', `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`);
+    throw new ConfigError('variableGroup', loc('GroupIsKeyVault', group.name));
   }
   if (!(await groups.canManage(group))) {
-    throw new ConfigError('variableGroup', `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`);
+    throw new ConfigError('variableGroup', loc('GroupNotWritable', identity, group.name, group.name, cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'));
   }
   return new VariableGroupStore(groups, group);
 }
@@ -131,7 +132,7 @@ function report(cfg: Config, outcomes: Outcome[], dryRun: boolean): void {
     const s = subjectOf(o.action);
     if (o.action.kind === 'list') {
       const p = o.action.pat;
-      log.info(`${p.displayName} (${p.authorizationId}): ${describeExpiry(p, now)}; scopes ${p.scope}; ${p.targetAccounts === null ? 'all organizations (global)' : 'this organization'}.`);
+      log.info(loc('ListLine', p.displayName, p.authorizationId, describeExpiry(p, now), p.scope, loc(p.targetAccounts === null ? 'ScopeGlobal' : 'ScopeOrg')));
       continue;
     }
     if (dryRun) continue;
@@ -145,7 +146,7 @@ function report(cfg: Config, outcomes: Outcome[], dryRun: boolean): void {
   if (out.validTo) secrets.setVariable('validTo', out.validTo, false, true);
   if (out.action) secrets.setVariable('action', out.action, false, true);
   secrets.setVariable('count', out.count, false, true);
-  uploadSummary(summaryMarkdown(`PatRotate: ${cfg.operation} in ${cfg.organization.organization}`, outcomes, dryRun));
+  uploadSummary(summaryMarkdown(loc('SummaryTitle', cfg.operation, cfg.organization.organization), outcomes, dryRun));
 }
 
 function describe(a: Action, now: Date): string {
