@@ -1,0 +1,2 @@
+// Nothing: `node build/bench/empty.js` measures node start-up alone.
+export {};
