@@ -6,6 +6,7 @@
 //   preflight   GET  /contoso/Platform/_apis/distributedtask/variablegroups    (find the group by name; 1st of 2 list calls)
 //   list        GET  /contoso/_apis/tokens/pats
 //   create      POST /contoso/_apis/tokens/pats
+//   rival check GET  /contoso/_apis/tokens/pats                                (2nd list: did another run create one too?)
 //   verify      GET  /contoso/_apis/connectionData                             (Basic, the new PAT)
 //   store read  GET  /contoso/Platform/_apis/distributedtask/variablegroups/{id}  (the read of read→modify→PUT, after the
 //                                                                              PAT exists; the preflight list is its own row)
@@ -27,8 +28,8 @@ import type { FaultAction, PatRecord } from '../emulator';
 import type { TaskRun } from '../helpers/runTask';
 import { world, type World } from './world';
 
-type StepKey = 'signIn' | 'preflight' | 'list' | 'create' | 'verify' | 'storeRead' | 'storeWrite' | 'retire';
-type Phase = 'entra' | 'beforeCreate' | 'create' | 'verify' | 'storeRead' | 'storeWrite' | 'retire';
+type StepKey = 'signIn' | 'preflight' | 'list' | 'create' | 'rival' | 'verify' | 'storeRead' | 'storeWrite' | 'retire';
+type Phase = 'entra' | 'beforeCreate' | 'create' | 'check' | 'verify' | 'storeRead' | 'storeWrite' | 'retire';
 
 interface Step {
   key: StepKey;
@@ -36,6 +37,8 @@ interface Step {
   method: string;
   path: (w: World) => string;
   phase: Phase;
+  /** Which matching request is the step's (default the first). */
+  nth?: number;
 }
 
 interface Fault {
@@ -63,6 +66,7 @@ const STEPS: Step[] = [
   { key: 'preflight', label: 'preflight', method: 'GET', path: () => '/contoso/Platform/_apis/distributedtask/variablegroups', phase: 'beforeCreate' },
   { key: 'list', label: 'list', method: 'GET', path: () => '/contoso/_apis/tokens/pats', phase: 'beforeCreate' },
   { key: 'create', label: 'create', method: 'POST', path: () => '/contoso/_apis/tokens/pats', phase: 'create' },
+  { key: 'rival', label: 'rival check', method: 'GET', path: () => '/contoso/_apis/tokens/pats', phase: 'check', nth: 2 },
   { key: 'verify', label: 'verify', method: 'GET', path: () => '/contoso/_apis/connectionData', phase: 'verify' },
   { key: 'storeRead', label: 'store read', method: 'GET', path: (w) => `/contoso/Platform/_apis/distributedtask/variablegroups/${w.group.id}`, phase: 'storeRead' },
   { key: 'storeWrite', label: 'store write', method: 'PUT', path: (w) => `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, phase: 'storeWrite' },
@@ -97,7 +101,7 @@ type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
  *   - other GET/PUT/DELETE: what the HTTP client retries (429, 5xx, reset, timeout); a well-formed 2xx on PUT/DELETE
  *     is success whatever its body (create needs the body: there it is a lost answer).
  * A fault that is not absorbed (or fails every attempt) ends the run by where it struck:
- *   before any PAT exists → F; verify or store read → F·rb; store write → F·kept-both if the write may have landed
+ *   before any PAT exists → F; rival check, verify or store read → F·rb; store write → F·kept-both if the write may have landed
  *   (lost answer), else F·rb; retire → SWI (the new PAT is already stored).
  */
 function expected(step: Step, fault: Fault): Outcome {
@@ -113,6 +117,7 @@ function expected(step: Step, fault: Fault): Outcome {
     case 'beforeCreate':
     case 'create':
       return 'F';
+    case 'check':
     case 'verify':
     case 'storeRead':
       return 'F·rb';
@@ -194,7 +199,9 @@ async function runCell(cell: Cell): Promise<CellResult> {
     const before = w.emu.state.snapshot();
     const { step, fault } = cell;
     const path = step.path(w);
-    const ruleId = w.emu.faults.add({ method: step.method, path, action: fault.action, ...(fault.always ? {} : { nth: 1 }) });
+    const nth = step.nth ?? 1;
+    const when = fault.always ? (nth > 1 ? { nth, times: 1_000 } : {}) : { nth };
+    const ruleId = w.emu.faults.add({ method: step.method, path, action: fault.action, ...when });
     const run = await w.run({ ...w.signIn(), ...intoGroup });
     const actual = outcomeOf(run, w, old);
     try {
@@ -207,6 +214,7 @@ async function runCell(cell: Cell): Promise<CellResult> {
         // Retry-After honoured: the retry of the throttled request came at least ~1 s later.
         const hits = w.emu.log.filter((e) => e.method === step.method && e.path.toLowerCase() === path.toLowerCase());
         const i = hits.findIndex((e) => e.status === 429);
+        assert.ok(i === (step.nth ?? 1) - 1, 'the fault hit the step\'s own request');
         assert.ok(i >= 0 && hits[i + 1] && hits[i + 1].at - hits[i].at >= 950, 'the retry after 429 waited for Retry-After');
       }
       if (run.result !== 'Failed' || step.phase !== 'entra') {
@@ -260,7 +268,7 @@ function printMatrix(results: Map<Cell, CellResult>): void {
   const cols = FAULTS;
   const width = 13;
   const pad = (s: string, n = width) => s + ' '.repeat(Math.max(0, n - [...s].length));
-  const lines = [`${pad('step \\ fault', 13)}${cols.map((f) => pad(f.label)).join('')}`];
+  const lines = [`${pad('step \\ fault', 14)}${cols.map((f) => pad(f.label)).join('')}`];
   for (const step of STEPS) {
     const row = cols.map((f) => {
       const cell = CELLS.find((c) => c.step === step && c.fault === f);
@@ -269,7 +277,7 @@ function printMatrix(results: Map<Cell, CellResult>): void {
       if (!r) return pad('(not run)');
       return pad(r.error ? `✗${r.actual}≠${cell.expected}` : r.actual);
     });
-    lines.push(`${pad(step.label, 13)}${row.join('')}`);
+    lines.push(`${pad(step.label, 14)}${row.join('')}`);
   }
   const failed = [...results.values()].filter((r) => r.error).length;
   const slowest = Math.max(...[...results.values()].map((r) => r.ms));
