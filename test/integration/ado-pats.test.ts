@@ -1,25 +1,15 @@
 // The PAT client and connection check against the local Entra + Azure DevOps emulator (HTTPS, in-process).
 import assert from 'node:assert/strict';
 import { start, type Emulator } from '../emulator';
-import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
 import { PatClient } from '../../tasks/PatRotate/src/ado/pats';
 import { verifyPat } from '../../tasks/PatRotate/src/ado/connection';
 import { resolveOrganization } from '../../tasks/PatRotate/src/ado/urls';
 import { directNetwork, type NetworkSettings } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
+import { rejection } from '../helpers/rejection';
 
 const DAY = 24 * 3600 * 1000;
-
-async function rejection(p: Promise<unknown>): Promise<AdoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdoError, String(e));
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('integration: ado PAT client ↔ emulator', function () {
   this.timeout(20_000);

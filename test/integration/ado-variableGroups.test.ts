@@ -1,21 +1,11 @@
 // The variable group client against the local Azure DevOps emulator: the stored secrets are what counts.
 import assert from 'node:assert/strict';
 import { start, type Emulator } from '../emulator';
-import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
 import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
-
-async function rejection(p: Promise<unknown>): Promise<AdoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdoError, String(e));
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection';
 
 describe('integration: ado variable group client ↔ emulator', function () {
   this.timeout(20_000);

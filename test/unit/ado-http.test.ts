@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { AdoHttp, parseRetryAfter, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
-import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
+import { rejection } from '../helpers/rejection';
 
 const bearer = { kind: 'bearer', token: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-value' } as const;
-
-async function rejection(p: Promise<unknown>): Promise<AdoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdoError, `expected AdoError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('ado/http AdoHttp', () => {
   let server: FakeServer;

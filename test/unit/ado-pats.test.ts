@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { PatClient } from '../../tasks/PatRotate/src/ado/pats';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
+import { rejection } from '../helpers/rejection';
 
 const credential = { kind: 'bearer', token: 'entra-token' } as const;
 
@@ -18,16 +18,6 @@ function patJson(i: number, extra: Record<string, unknown> = {}) {
     token: null,
     ...extra,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<AdoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdoError, String(e));
-    return e;
-  }
-  assert.fail('expected the call to fail');
 }
 
 describe('ado/pats PatClient', () => {

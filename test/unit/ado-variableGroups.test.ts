@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
+import { rejection } from '../helpers/rejection';
 
 const credential = { kind: 'bearer', token: 'entra-token' } as const;
 const refs = [{ name: 'Secrets', description: '', projectReference: { id: 'p-1', name: 'Proj' } }];
@@ -26,16 +26,6 @@ function groupJson(extra: Record<string, unknown> = {}) {
     modifiedOn: '2025-01-10T12:24:46.9866667Z',
     ...extra,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<AdoError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof AdoError, String(e));
-    return e;
-  }
-  assert.fail('expected the call to fail');
 }
 
 describe('ado/variableGroups VariableGroupClient', () => {

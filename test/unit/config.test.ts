@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { AZURE_CLI_CLIENT_ID, ConfigError, parseConfig } from '../../tasks/PatRotate/src/config';
+import { AZURE_CLI_CLIENT_ID } from '../../tasks/PatRotate/src/auth/types';
+import { ConfigError, parseConfig } from '../../tasks/PatRotate/src/config';
 
 const BASE: Record<string, string> = { organization: 'contoso', refreshToken: 'rt-secret', displayName: 'deploy' };
 const VARS: Record<string, string> = { 'System.TeamProject': 'Platform', 'System.CollectionUri': 'https://dev.azure.com/contoso/' };

@@ -1,6 +1,6 @@
 // Every task input read and validated once, into a typed, immutable Config. Bad input fails here, before sign-in
 // and before any write, with one line that names the input, what is wrong and how to fix it.
-import type { SignInConfig, AuthMethod } from './auth/types';
+import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
 
@@ -66,7 +66,6 @@ export class ConfigError extends Error {
   }
 }
 
-export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VARIABLE_NAME = /^[A-Za-z0-9._{}-]+$/;
@@ -173,7 +172,7 @@ type Int = (name: string, fallback: number, min: number, max: number) => number;
 
 function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
   const method = choice<AuthMethod>('authMethod', ['refreshToken', 'deviceCode', 'usernamePassword', 'accessToken'], 'refreshToken');
-  const authorityHost = text('authorityHost', 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  const authorityHost = text('authorityHost', DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '');
   let host: URL;
   try {
     host = new URL(authorityHost);

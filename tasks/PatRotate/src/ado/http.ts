@@ -2,7 +2,7 @@
 // never repeat a POST, and every failure turned into an AdoError (see errors.ts).
 import { HttpClient } from 'typed-rest-client/HttpClient';
 import type { IHttpClientResponse } from 'typed-rest-client/Interfaces';
-import { requestOptionsFor, type NetworkSettings } from '../net/network';
+import { requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
 import {
   AdoError,
   asVssErrorBody,
@@ -200,9 +200,4 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (/^\d+$/.test(v)) return Number(v) * 1000;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-export function withoutQuery(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
 }

@@ -4,7 +4,7 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpClient } from 'typed-rest-client/HttpClient';
-import { requestOptionsFor, type NetworkSettings } from '../net/network';
+import { requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
 
 const USER_AGENT = 'PatRotate-msal';
 
@@ -123,11 +123,3 @@ function describe(e: unknown): { code?: string; message: string } {
   };
 }
 
-export function withoutQuery(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return url.split('?')[0];
-  }
-}

@@ -31,3 +31,9 @@ export function requestOptionsFor(settings: NetworkSettings, url: string): IRequ
     keepAlive: true,
   };
 }
+
+/** The URL without its query string: what logs and error messages may show (queries can carry ids and tokens). */
+export function withoutQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
