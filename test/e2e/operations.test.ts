@@ -149,6 +149,20 @@ describe('e2e: operations', function () {
     assert.equal(run.variables.has('token (output)'), false, 'no single token output for bulk');
   });
 
+  it('a bulk run carries on past one failure, and fails naming it', async () => {
+    for (let i = 0; i < 6; i++) w.addPat(`svc-${i}`, 2);
+    w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', nth: 3, action: { kind: 'status', status: 400, body: { message: 'TF400898: An Internal Error Occurred.', typeKey: 'InvalidOperationException' } } });
+    const run = await w.run({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}', concurrency: 2 });
+    assertResult(run, 'Failed');
+    const g = w.emu.state.group(w.group.id)!;
+    const rotated = [0, 1, 2, 3, 4, 5].filter((i) => g.variables[`PAT.svc-${i}`] !== undefined);
+    assert.equal(rotated.length, 5, 'the other five were rotated and stored');
+    const [failedIndex] = [0, 1, 2, 3, 4, 5].filter((i) => !rotated.includes(i));
+    assert.match(run.message, new RegExp(`^svc-${failedIndex}: .*TF400898`));
+    assert.equal(live(w).length, 6, 'one live PAT per name: five new, one old');
+    assert.equal(run.variables.get('action (output)')?.value, 'rotated');
+  });
+
   it('dry run signs in and reads, but changes no PAT and no store', async () => {
     w.addPat('deploy', 1);
     const before = w.emu.state.snapshot();

@@ -74,9 +74,10 @@ async function run(): Promise<void> {
   report(cfg, outcomes, false);
   const result = worst(outcomes);
   const failed = outcomes.filter((o) => o.result === 'failed');
-  const message = failed.length > 0
-    ? failed.map((o) => `${subjectOf(o.action).name}: ${o.notes.filter((n) => n.level === 'error').map((n) => n.text).join(' ')}`).join(' | ')
-    : loc('Done', outcomes.length, tally(outcomes));
+  // One line on the run summary: every failure of a single-PAT run, the first three of a bulk run (all are in the log).
+  const reasons = failed.slice(0, 3).map((o) => `${subjectOf(o.action).name}: ${o.notes.filter((n) => n.level === 'error').map((n) => n.text).join(' ')}`);
+  if (failed.length > 3) reasons.push(loc('MoreFailures', failed.length - 3));
+  const message = failed.length > 0 ? reasons.join(' | ') : loc('Done', outcomes.length, tally(outcomes));
   finish(result === 'skipped' ? 'succeeded' : result, message);
 }
 
