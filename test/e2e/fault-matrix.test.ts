@@ -51,12 +51,14 @@ interface Fault {
   retryable: boolean;
   /** For a mutating request the answer may have been lost (5xx, reset, timeout, unreadable 2xx): the write may have landed. */
   lost: boolean;
-  /** The Entra sign-in retries it (429/503 only). */
+  /** The Entra sign-in retries it (429 and 5xx answers, with a fresh MSAL client). */
   entraRetry: boolean;
   /** The sign-in page (an auth failure): verify treats it as "not propagated yet" and waits. */
   auth?: boolean;
   /** A 2xx with well-formed JSON lacking the expected fields: for a PUT/DELETE that is success (nothing to read back). */
   ok2xx?: boolean;
+  /** The server refused it without acting on it (429): even a POST may be sent again. */
+  refusedUnread?: boolean;
   /** Only for these phases (the after-apply faults make sense on writes only). */
   only?: Phase[];
 }
@@ -75,14 +77,14 @@ const STEPS: Step[] = [
 
 const WRITES: Phase[] = ['create', 'storeWrite', 'retire'];
 const FAULTS: Fault[] = [
-  { key: '429', label: '429', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, retryable: true, lost: false, entraRetry: true },
-  { key: '500', label: '500', action: { kind: 'status', status: 500 }, retryable: true, lost: true, entraRetry: false },
+  { key: '429', label: '429', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
+  { key: '500', label: '500', action: { kind: 'status', status: 500 }, retryable: true, lost: true, entraRetry: true },
   { key: '503', label: '503', action: { kind: 'status', status: 503 }, retryable: true, lost: true, entraRetry: true },
   { key: 'reset', label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: false },
   { key: 'hang', label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: false },
   { key: 'html', label: 'html', action: { kind: 'html' }, retryable: false, lost: false, entraRetry: false, auth: true },
   { key: 'badJson', label: 'badJSON', action: { kind: 'malformedJson' }, retryable: false, lost: true, entraRetry: false },
-  { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true },
+  { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
   { key: 'always503', label: '503*', action: { kind: 'status', status: 503 }, always: true, retryable: true, lost: true, entraRetry: true },
   { key: 'appliedReset', label: 'ap→rst', action: { kind: 'afterApply', then: 'reset' }, retryable: true, lost: true, entraRetry: false, only: WRITES },
   { key: 'applied500', label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
@@ -94,9 +96,9 @@ type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
 
 /**
  * The rule. A fault is absorbed when the product retries it and the retry meets no fault:
- *   - sign-in: only 429/503 (a fresh MSAL client, twice at most);
- *   - create (POST, never retried): only when the answer may be lost — lost-create recovery lists, revokes any
- *     orphan and creates once more;
+ *   - sign-in: 429 and 5xx answers (a fresh MSAL client, twice at most);
+ *   - create (POST, retried only after a 429, which the server refuses unread): a 429, or an answer that may be
+ *     lost — lost-create recovery lists, revokes any orphan and creates once more;
  *   - verify: what the HTTP client retries, plus the sign-in page (an auth answer = "not propagated yet", waited for);
  *   - other GET/PUT/DELETE: what the HTTP client retries (429, 5xx, reset, timeout); a well-formed 2xx on PUT/DELETE
  *     is success whatever its body (create needs the body: there it is a lost answer).
@@ -108,7 +110,7 @@ function expected(step: Step, fault: Fault): Outcome {
   const once = !fault.always;
   const absorbed =
     step.phase === 'entra' ? once && fault.entraRetry
-      : step.phase === 'create' ? once && fault.lost
+      : step.phase === 'create' ? once && (fault.lost || fault.refusedUnread === true)
         : step.phase === 'verify' ? once && (fault.retryable || !!fault.auth)
           : once && (fault.retryable || !!fault.ok2xx);
   if (absorbed) return 'S';

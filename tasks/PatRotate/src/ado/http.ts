@@ -1,5 +1,5 @@
 // The one door to Azure DevOps over HTTP: auth headers, JSON in and out, retries that honour Retry-After and
-// never repeat a POST, and every failure turned into an AdoError (see errors.ts).
+// never repeat a POST that may have been applied, and every failure turned into an AdoError (see errors.ts).
 import { HttpClient } from 'typed-rest-client/HttpClient';
 import type { IHttpClientResponse } from 'typed-rest-client/Interfaces';
 import { requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
@@ -52,7 +52,7 @@ export interface AdoHttpOptions {
 export interface SendOptions {
   credential: Credential;
   body?: unknown;
-  /** Set false to make exactly one attempt. POST is never retried either way. */
+  /** Set false to make exactly one attempt. A POST is retried only after a 429 either way. */
   allowRetry?: boolean;
 }
 
@@ -79,14 +79,16 @@ export class AdoHttp {
 
   /** Sends one request (plus retries) and returns the parsed JSON body, or undefined for an empty 2xx. */
   async send<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<T | undefined> {
-    const retryable = method !== 'POST' && opts.allowRetry !== false;
+    // A POST is repeated only after a 429: a throttled request was refused unread, while a 5xx or a lost answer may
+    // hide a PAT that was created (the executor's lost-create recovery handles those).
+    const mayRetry = (e: AdoError) => opts.allowRetry !== false && (method !== 'POST' || e.status === 429);
     const started = Date.now();
     let slept = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.attempt<T>(method, url, opts);
       } catch (e) {
-        if (!(e instanceof AdoError) || !e.retryable || !retryable || attempt >= this.policy.maxAttempts) throw e;
+        if (!(e instanceof AdoError) || !e.retryable || !mayRetry(e) || attempt >= this.policy.maxAttempts) throw e;
         const delayMs = e.retryAfterMs ?? this.backoff(attempt);
         // Fake sleeps do not move the clock, so the time spent sleeping counts on its own too.
         const elapsed = Math.max(Date.now() - started, slept);

@@ -35,8 +35,16 @@ export function authorityFor(authorityHost: string, tenantId: string): { authori
 
 export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: ExchangeObserver): MsalApp {
   const { authority, knownAuthorities } = authorityFor(cfg.authorityHost, cfg.tenantId);
+  // For the public clouds msal-common has the endpoints built in and asks nothing before the token request; for
+  // any other host, giving it the standard Entra v2.0 endpoints saves the same openid-configuration round trip.
+  const authorityMetadata = knownAuthorities.length === 0 ? undefined : JSON.stringify({
+    token_endpoint: `${authority}/oauth2/v2.0/token`,
+    authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+    device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
+    issuer: `${authority}/v2.0`,
+  });
   const config: Configuration = {
-    auth: { clientId: cfg.clientId, authority, knownAuthorities, clientSecret: cfg.clientSecret || undefined },
+    auth: { clientId: cfg.clientId, authority, knownAuthorities, authorityMetadata, clientSecret: cfg.clientSecret || undefined },
     system: {
       networkClient: createNetworkClient(deps.network, observe),
       loggerOptions: {

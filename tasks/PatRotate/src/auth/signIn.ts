@@ -47,9 +47,12 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
   }
 }
 
-/** Milliseconds to wait before retrying, or undefined when the failure is not a 429/503. */
+/** Entra answers that mean "not now": throttled, or a server-side fault. Nothing was redeemed, so trying again is safe. */
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/** Milliseconds to wait before retrying, or undefined when the failure is not transient. */
 export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefined): number | undefined {
-  const throttled = lastFailure?.status === 429 || lastFailure?.status === 503;
+  const throttled = lastFailure?.status !== undefined && TRANSIENT_STATUS.has(lastFailure.status);
   const serverSide = (err instanceof ServerError && !(err instanceof InteractionRequiredAuthError))
     || (err instanceof Error && (err as { errorCode?: string }).errorCode === 'device_code_polling_cancelled');
   if (!throttled || !serverSide) return undefined;

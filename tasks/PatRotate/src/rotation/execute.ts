@@ -4,6 +4,7 @@
 import { AdoError } from '../ado/errors';
 import type { NewPatToken, PatCreateRequest, PatStatusFilter, PatToken, PatUpdateRequest } from '../ado/types';
 import type { Action, ListedPat } from './plan';
+import { batched } from './batched';
 import { mapPool } from './pool';
 import type { Store } from './stores';
 
@@ -50,12 +51,20 @@ export interface Outcome {
 
 const HOUR_MS = 3_600_000;
 
-export function execute(actions: readonly Action[], deps: ExecuteDeps): Promise<Outcome[]> {
-  const ours = new Set<string>();
-  return mapPool(actions, deps.concurrency, (action) => runOne(action, deps, ours));
+/** What the workers of one run share. */
+interface RunState {
+  /** PATs this run created. */
+  ours: Set<string>;
+  /** A listing of active PATs that starts after the call (bulk creates that finish together share one). */
+  freshList: () => Promise<PatToken[]>;
 }
 
-async function runOne(action: Action, deps: ExecuteDeps, ours: Set<string>): Promise<Outcome> {
+export function execute(actions: readonly Action[], deps: ExecuteDeps): Promise<Outcome[]> {
+  const run: RunState = { ours: new Set(), freshList: batched<void, PatToken[]>(() => deps.pats.listAll('active')) };
+  return mapPool(actions, deps.concurrency, (action) => runOne(action, deps, run));
+}
+
+async function runOne(action: Action, deps: ExecuteDeps, run: RunState): Promise<Outcome> {
   const notes: Note[] = [];
   const outcome: Outcome = { action, result: 'succeeded', notes };
   try {
@@ -80,7 +89,7 @@ async function runOne(action: Action, deps: ExecuteDeps, ours: Set<string>): Pro
         return outcome;
       case 'create':
       case 'rotate':
-        return await produce(action, deps, outcome, ours);
+        return await produce(action, deps, outcome, run);
     }
   } catch (e) {
     outcome.result = 'failed';
@@ -90,13 +99,13 @@ async function runOne(action: Action, deps: ExecuteDeps, ours: Set<string>): Pro
 }
 
 /** create or rotate: the new PAT must be verified and stored before the old one is retired. */
-async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, deps: ExecuteDeps, outcome: Outcome, ours: Set<string>): Promise<Outcome> {
+async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, deps: ExecuteDeps, outcome: Outcome, run: RunState): Promise<Outcome> {
   const notes = outcome.notes;
   const displayName = action.kind === 'create' ? action.displayName : action.old.displayName;
   const request: PatCreateRequest = { displayName, scope: action.scope, validTo: action.validTo, allOrgs: action.allOrgs };
 
   const created = await createOnce(request, deps, notes);
-  ours.add(created.authorizationId);
+  run.ours.add(created.authorizationId);
   outcome.pat = created;
   outcome.token = created.token;
   warnIfClamped(action.validTo, created, notes);
@@ -106,7 +115,7 @@ async function produce(action: Extract<Action, { kind: 'create' | 'rotate' }>, d
   // still works.
   let stage: 'check' | 'verify' | 'store' = 'check';
   try {
-    const rival = await findRival(created, deps, ours);
+    const rival = await findRival(created, deps, run);
     if (rival) {
       throw new Error(`Another run is rotating '${displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`);
     }
@@ -169,9 +178,9 @@ async function createOnce(request: PatCreateRequest, deps: ExecuteDeps, notes: N
  * nowhere. Each run lists after its own create, so of two overlapping runs at least one sees the other's PAT (a PAT
  * of this name that did not exist when the run began and is not its own) and steps back.
  */
-async function findRival(created: PatToken, deps: ExecuteDeps, ours: ReadonlySet<string>): Promise<PatToken | undefined> {
-  const same = (await deps.pats.listAll('active')).filter((p) => p.displayName === created.displayName);
-  return same.find((p) => !deps.knownIds.has(p.authorizationId) && !ours.has(p.authorizationId));
+async function findRival(created: PatToken, deps: ExecuteDeps, run: RunState): Promise<PatToken | undefined> {
+  const same = (await run.freshList()).filter((p) => p.displayName === created.displayName);
+  return same.find((p) => !deps.knownIds.has(p.authorizationId) && !run.ours.has(p.authorizationId));
 }
 
 function secret(created: NewPatToken, deps: ExecuteDeps): NewPatToken {

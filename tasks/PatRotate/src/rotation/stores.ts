@@ -1,5 +1,6 @@
 // Where a new PAT value goes. Each Store writes one secret; `where` says it in words for logs and the summary.
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
+import { batched } from './batched';
 
 export interface Store {
   readonly where: string;
@@ -32,36 +33,14 @@ export class PipelineVariableStore implements Store {
  */
 export class VariableGroupStore implements Store {
   readonly where: string;
-  private pending: { name: string; value: string; settle: (error?: unknown) => void }[] = [];
-  private writing = false;
+  private readonly write: (entry: [string, string]) => Promise<unknown>;
 
-  constructor(
-    private readonly client: VariableGroupClient,
-    private readonly group: VariableGroup,
-  ) {
+  constructor(client: VariableGroupClient, group: VariableGroup) {
     this.where = `variable group '${group.name}' (id ${group.id})`;
+    this.write = batched((entries) => client.setSecrets(group, Object.fromEntries(entries)));
   }
 
-  put(variableName: string, value: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ name: variableName, value, settle: (error) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('variable group write failed', { cause: error }))) });
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      try {
-        await this.client.setSecrets(this.group, Object.fromEntries(batch.map((w) => [w.name, w.value])));
-        batch.forEach((w) => w.settle());
-      } catch (e) {
-        batch.forEach((w) => w.settle(e));
-      }
-    }
-    this.writing = false;
+  async put(variableName: string, value: string): Promise<void> {
+    await this.write([variableName, value]);
   }
 }
