@@ -1,0 +1,175 @@
+// create and rotate. Every new PAT goes through the same steps, in this order and no other:
+//   create → check for a rival run → verify → store → retire the old one.
+// The working token is never lost: until the new PAT is stored the old one is untouched, and a new PAT that fails a
+// step is revoked (rolled back). The steps run as phases over all PATs of the run, each with `concurrency` in flight,
+// so a bulk run lists once for rivals and writes each variable group once, instead of once per PAT.
+import { AdoError } from '../ado/errors';
+import type { NewPatToken, PatCreateRequest, PatToken } from '../ado/types';
+import { message, warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './execute';
+import type { Action, ListedPat } from './plan';
+import { mapPool } from './pool';
+
+export type Production = Outcome & { action: Extract<Action, { kind: 'create' | 'rotate' }> };
+
+/** A production still on its way: it has a new PAT and no step has failed. */
+interface Live {
+  o: Production;
+  created: NewPatToken;
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function produceAll(items: readonly Production[], deps: ExecuteDeps): Promise<void> {
+  const ours = new Set<string>();
+  // 1. Create.
+  let live = await phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
+    const created = await createOnce(request(o), deps, o.notes);
+    ours.add(created.authorizationId);
+    o.pat = created;
+    o.token = created.token;
+    warnIfClamped(o.action.validTo, created, o.notes);
+    o.notes.push({ level: 'info', text: `Created ${created.authorizationId}: valid to ${created.validTo.toISOString()}.` });
+    return { o, created };
+  });
+
+  // 2. Rivals. Two runs rotating one PAT at once would each store their own new PAT and leave the other's live and
+  // stored nowhere. Each run lists after its own creates, so of two overlapping runs at least one sees a PAT of the
+  // name that it did not make and that did not exist when it began, and steps back.
+  if (live.length > 0) {
+    let active: PatToken[] | undefined;
+    let listError: unknown;
+    try {
+      active = await deps.pats.listAll('active');
+    } catch (e) {
+      listError = e;
+    }
+    live = await phase(live, deps, async (l) => {
+      if (!active) throw await failed(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
+      const rival = active.find((p) => p.displayName === l.created.displayName && !deps.knownIds.has(p.authorizationId) && !ours.has(p.authorizationId));
+      if (rival) {
+        throw await failed(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
+      }
+      return l;
+    });
+  }
+
+  // 3. Verify: Azure DevOps must accept the new PAT before anything depends on it.
+  const verify = deps.verify;
+  if (verify) {
+    live = await phase(live, deps, async (l) => {
+      try {
+        await verify(l.created.token);
+      } catch (e) {
+        throw await failed(l, deps, new Error(`Verifying the new PAT failed: ${message(e)}`, { cause: e }));
+      }
+      l.o.notes.push({ level: 'info', text: 'Verified: Azure DevOps accepts the new PAT.' });
+      return l;
+    });
+  }
+
+  // 4. Store, all at once: a variable group store merges the writes that wait into one.
+  const store = deps.store;
+  if (store) {
+    live = await phase(live, deps, async (l) => {
+      const name = l.o.action.variableName;
+      if (!name) return l;
+      try {
+        await store.put(name, l.created.token);
+      } catch (e) {
+        if (e instanceof AdoError && e.lostResponse) {
+          // The write may or may not have landed, and a secret cannot be read back: keep both PATs live.
+          const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
+          throw new Error(`Storing the new PAT ${l.created.authorizationId} failed with no answer (${e.message}); ${store.where} may hold either PAT, so both were left live${old}: run again to finish.`, { cause: e });
+        }
+        throw await failed(l, deps, new Error(`Storing the new PAT failed: ${message(e)}`, { cause: e }));
+      }
+      l.o.storedIn = `${store.where} as '${name}'`;
+      l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn}.` });
+      return l;
+    }, live.length);
+  }
+
+  // 5. Retire the old PAT: only now is the new one in place. A failure leaves both live, which is safe.
+  await phase(live, deps, async (l) => {
+    const action = l.o.action;
+    if (action.kind !== 'rotate') return l;
+    try {
+      l.o.notes.push({ level: 'info', text: await retire(action.old, action.retire, deps) });
+    } catch (e) {
+      l.o.result = 'succeededWithIssues';
+      l.o.notes.push({ level: 'warning', text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${message(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.` });
+    }
+    return l;
+  });
+}
+
+/** Runs one step over every item; an item whose step throws is marked failed (with the message) and drops out. */
+async function phase<T extends { o: Production }, R>(
+  items: readonly T[], deps: ExecuteDeps, step: (item: T) => Promise<R>, concurrency = deps.concurrency,
+): Promise<R[]> {
+  const results = await mapPool(items, concurrency, async (item) => {
+    try {
+      return { ok: true as const, value: await step(item) };
+    } catch (e) {
+      item.o.result = 'failed';
+      item.o.notes.push({ level: 'error', text: message(e) });
+      return { ok: false as const };
+    }
+  });
+  return results.flatMap((r) => (r.ok ? [r.value] : []));
+}
+
+function request(o: Production): PatCreateRequest {
+  const a = o.action;
+  return { displayName: a.kind === 'create' ? a.displayName : a.old.displayName, scope: a.scope, validTo: a.validTo, allOrgs: a.allOrgs };
+}
+
+/**
+ * Creates a PAT. POST is never retried blindly: a create whose answer was lost may still have made a PAT whose
+ * value nobody will ever see. Find such orphans (same name, not listed before this run), revoke them, then try once more.
+ */
+async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[]): Promise<NewPatToken> {
+  try {
+    return secret(await deps.pats.create(req), deps);
+  } catch (e) {
+    if (!(e instanceof AdoError && e.lostResponse)) throw e;
+    notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${e.message}); looking for a PAT it may have made.` });
+    const since = deps.runStartedAt.getTime() - 5 * 60_000;
+    const orphans = (await deps.pats.listAll('active')).filter(
+      (p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId) && p.validFrom.getTime() >= since,
+    );
+    for (const orphan of orphans) {
+      await deps.pats.revoke(orphan.authorizationId);
+      notes.push({ level: 'warning', text: `Revoked ${orphan.authorizationId}, created by the lost request: its value was never received.` });
+    }
+    return secret(await deps.pats.create(req), deps);
+  }
+}
+
+function secret(created: NewPatToken, deps: ExecuteDeps): NewPatToken {
+  deps.setSecret(created.token);
+  return created;
+}
+
+/** Rolls the new PAT back and returns the error to fail the item with, saying what state it left. */
+async function failed(l: Live, deps: ExecuteDeps, cause: Error): Promise<Error> {
+  try {
+    await deps.pats.revoke(l.created.authorizationId);
+    return new Error(`${cause.message} Rolled back: the new PAT ${l.created.authorizationId} was revoked; the old PAT and the store are unchanged.`, { cause });
+  } catch (e) {
+    return new Error(`${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${message(e)}). The old PAT and the store are unchanged.`, { cause });
+  }
+}
+
+async function retire(old: ListedPat, mode: Extract<Action, { kind: 'rotate' }>['retire'], deps: ExecuteDeps): Promise<string> {
+  if (old.status === 'expired') return `The old PAT ${old.authorizationId} had already expired.`;
+  if (mode === 'keep') return `Kept the old PAT ${old.authorizationId} (retireOld: keep): it stays valid until ${old.validTo.toISOString()}.`;
+  if (mode === 'revoke') {
+    await deps.pats.revoke(old.authorizationId);
+    return `Revoked the old PAT ${old.authorizationId}.`;
+  }
+  const graceEnd = new Date(deps.now().getTime() + deps.graceHours * HOUR_MS);
+  if (graceEnd >= old.validTo) return `The old PAT ${old.authorizationId} expires within the grace period anyway (${old.validTo.toISOString()}).`;
+  await deps.pats.update({ authorizationId: old.authorizationId, validTo: graceEnd });
+  return `Shortened the old PAT ${old.authorizationId}: it stops working at ${graceEnd.toISOString()}.`;
+}
