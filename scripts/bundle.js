@@ -13,6 +13,8 @@ esbuild
     target: 'node20',
     format: 'cjs',
     sourcemap: false,
+    minify: true,
+    keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
   })
