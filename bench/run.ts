@@ -117,7 +117,7 @@ async function skipRun(): Promise<void> {
     }
     const [mt, mb, me] = [median(task), median(bare), median(empty)];
     say(table(['what (child process, spawn → exit)', `median of ${N}`, 'min', 'max'], [
-      ['PatRotate task (1.2 MB bundle, task-lib, MSAL)', ms(mt), ms(Math.min(...task)), ms(Math.max(...task))],
+      [`PatRotate task (${Math.round(statSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'index.js')).size / 1024)} KiB bundle, task-lib, MSAL)`, ms(mt), ms(Math.min(...task)), ms(Math.max(...task))],
       ['bare node:https script (token POST + list GET)', ms(mb), ms(Math.min(...bare)), ms(Math.max(...bare))],
       ['node start-up alone (empty script)', ms(me), ms(Math.min(...empty)), ms(Math.max(...empty))],
     ]));
