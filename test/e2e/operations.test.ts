@@ -145,6 +145,8 @@ describe('e2e: operations', function () {
     assert.equal(g.variables['Other.Secret'].value, 'other-secret-value-1');
     assert.equal(live(w, 'svc-fresh').length, 1);
     assert.equal(live(w).length, 52);
+    assert.equal(w.emu.log.filter((e) => e.method === 'PUT').length, 1, 'the 50 values are written in one group update');
+    assert.equal(w.emu.log.filter((e) => e.method === 'GET' && e.path.endsWith('/_apis/tokens/pats')).length, 3, 'one list to plan (52 PATs, one page), one to check for rival runs (102 PATs, two pages)');
     assert.equal(run.variables.get('count (output)')?.value, '50');
     assert.equal(run.variables.has('token (output)'), false, 'no single token output for bulk');
   });

@@ -1,13 +1,12 @@
 /**
- * Merges calls that arrive while `work` is busy into its next run. Every caller gets the result of a run that began
- * after its call, so the result is as fresh as its own call would have been — at a fraction of the requests when
- * many workers ask at once.
+ * Merges calls into runs of `work`: calls made in the same tick share one run, and calls that arrive while a run is
+ * busy share the next. Every caller gets the result of a run that began after its call, so the result is as fresh as
+ * its own call would have been — at a fraction of the requests when many workers ask at once.
  */
 export function batched<T, R>(work: (items: T[]) => Promise<R>): (item: T) => Promise<R> {
   let waiting: { item: T; resolve: (r: R) => void; reject: (e: Error) => void }[] = [];
   let running = false;
   const pump = async (): Promise<void> => {
-    running = true;
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
@@ -24,6 +23,9 @@ export function batched<T, R>(work: (items: T[]) => Promise<R>): (item: T) => Pr
   return (item) =>
     new Promise<R>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
-      if (!running) void pump();
+      if (!running) {
+        running = true;
+        queueMicrotask(() => void pump()); // let the rest of this tick's callers join the first run
+      }
     });
 }
