@@ -46,10 +46,14 @@ export const agentInputs: InputSource = {
 /** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
 export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
   const cert = tl.getHttpCertConfiguration() ?? undefined;
+  let masked = false;
   return {
     proxyFor: (url) => {
       const proxy = quietly(() => tl.getHttpProxyConfiguration(url));
-      if (proxy?.proxyPassword) tl.setSecret(proxy.proxyPassword);
+      if (proxy?.proxyPassword && !masked) {
+        tl.setSecret(proxy.proxyPassword);
+        masked = true;
+      }
       return proxy ? { proxyUrl: proxy.proxyUrl, proxyUsername: proxy.proxyUsername, proxyPassword: proxy.proxyPassword, proxyBypassHosts: proxy.proxyBypassHosts } : undefined;
     },
     cert,

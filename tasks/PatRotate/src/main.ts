@@ -27,7 +27,7 @@ async function run(): Promise<void> {
   });
 
   log.section(loc('SectionSignIn'));
-  const signedIn = await signIn(cfg.auth, { network, setSecret: secrets.setSecret, warn: log.warn, info: log.info, now: () => new Date() });
+  const signedIn = await signIn(cfg.auth, { network, setSecret: secrets.setSecret, warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
   log.info(loc('SignedInAs', signedIn.user.upn ?? signedIn.user.oid ?? '?', cfg.auth.method));
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential() : user;
