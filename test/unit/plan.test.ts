@@ -98,6 +98,8 @@ describe('plan: rotate', () => {
     assert.ok(a.kind === 'rotate');
     assert.equal(a.allOrgs, true);
     assert.equal(a.scope, 'vso.packaging');
+    const { warnings } = plan(input(), [pat('deploy', 1, { targetAccounts: null })], NOW);
+    assert.match(warnings.join('\n'), /'deploy' is global.*2026-12-01/);
   });
 
   it('refuses an ambiguous name, listing both ids', () => {

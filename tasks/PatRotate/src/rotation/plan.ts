@@ -18,7 +18,7 @@ export type Action =
 
 export interface Plan {
   actions: Action[];
-  /** Expiry warnings for selected PATs this run does not refresh. */
+  /** Expiry warnings for selected PATs this run does not refresh, and global-PAT retirement warnings. */
   warnings: string[];
 }
 
@@ -159,10 +159,14 @@ function assignVariableNames(input: PlanInput, actions: Action[]): void {
   }
 }
 
+/** Expiry warnings for PATs this run does not refresh, and a warning for every global PAT it rotates. */
 function expiryWarnings(input: PlanInput, actions: Action[], now: Date): string[] {
   const warnBy = now.getTime() + input.warnWithinDays * DAY_MS;
   const warnings: string[] = [];
   for (const a of actions) {
+    if (a.kind === 'rotate' && a.allOrgs) {
+      warnings.push(`PAT '${a.old.displayName}' is global (all organizations), so its replacement is too; global PATs stop working on 2026-12-01: recreate it for one organization (operation create, allOrgs false) and revoke this one.`);
+    }
     if (a.kind !== 'skip' && a.kind !== 'list') continue;
     const p = a.pat;
     if (p.status === 'expired' || p.validTo.getTime() <= warnBy) {
