@@ -195,6 +195,51 @@ describe('execute: rotate', () => {
     assert.deepEqual([...pats.live.keys()].sort(), ['new-1', 'old-deploy']);
   });
 
+  it('sees a rival run whose new PAT was already listed when this run began', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    const rival: PatToken = { ...old(), authorizationId: 'rival-1', validFrom: new Date(NOW.getTime() - 60_000), validTo: new Date(NOW.getTime() + 30 * DAY) };
+    pats.add(rival);
+    deps.knownIds = new Set(['old-deploy', 'rival-1']);
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.match(o.notes.at(-1)!.text, /Another run is rotating 'deploy' at the same time \(it created rival-1\)/);
+    assert.equal(store.values.size, 0);
+  });
+
+  it('does not mistake an old PAT of the same name (left by retireOld shorten) for a rival', async () => {
+    const { pats, deps } = setup();
+    const superseded: PatToken = { ...old(), authorizationId: 'older', validFrom: new Date(NOW.getTime() - 40 * DAY), validTo: new Date(NOW.getTime() + 3_600_000) };
+    pats.add(superseded);
+    pats.add(old());
+    deps.knownIds = new Set(['old-deploy', 'older']);
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeeded');
+  });
+
+  it('after a lost create, revokes nothing when two new PATs of the name appeared, and names them', async () => {
+    const { pats, deps } = setup();
+    pats.add(old());
+    pats.failCreate.push(() => {
+      pats.add({ ...old(), authorizationId: 'someone-else', validFrom: NOW });
+      return new AdoError('transient', 'socket hang up', { lostResponse: true });
+    });
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.match(o.notes.at(-1)!.text, /2 new PATs named 'deploy' appeared meanwhile \((new-1, someone-else|someone-else, new-1)\).*none was revoked/);
+    assert.ok(!pats.calls.some((c) => c.startsWith('revoke')));
+  });
+
+  it('says a PAT may be left over when the second create is lost too', async () => {
+    const { pats, deps } = setup();
+    pats.add(old());
+    const lost = () => new AdoError('transient', 'socket hang up', { lostResponse: true });
+    pats.failCreate.push(lost, lost);
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.match(o.notes.at(-1)!.text, /got no answer twice .*a PAT named 'deploy' created at about .* may be live and stored nowhere/);
+  });
+
   it('does not retry a create that was refused (policy)', async () => {
     const { pats, deps } = setup();
     pats.failCreate.push(() => new AdoError('policy', 'full-scope PATs are restricted'));

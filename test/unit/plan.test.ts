@@ -131,6 +131,38 @@ describe('plan: rotate', () => {
     assert.deepEqual(actions.map((a) => (a.kind === 'rotate' ? a.variableName : undefined)), ['PAT.svc-a', 'PAT.svc-b', undefined]);
   });
 
+  it('after retireOld shorten or keep, rotates the newest PAT of a name and skips the superseded one quietly', () => {
+    const older = pat('deploy', 1, { validFrom: new Date(NOW.getTime() - 30 * DAY) });
+    const newer = pat('deploy', 2, { validFrom: new Date(NOW.getTime() - 28 * DAY) });
+    for (const retireOld of ['shorten', 'keep'] as const) {
+      const { actions, warnings } = plan(input({ retireOld }), [older, newer], NOW);
+      assert.deepEqual(actions.map((a) => a.kind), ['skip', 'rotate']);
+      assert.equal(actions[1].kind === 'rotate' && actions[1].old, newer);
+      assert.match(actions[0].kind === 'skip' ? actions[0].reason : '', new RegExp(`superseded by .*${newer.authorizationId}`));
+      assert.deepEqual(warnings, []);
+    }
+    throwsInput(() => plan(input({ retireOld: 'shorten', operation: 'revoke' }), [older, newer], NOW), 'displayName', /2 PATs are named 'deploy'/);
+  });
+
+  it('in bulk, acts on the newest PAT of each name only', () => {
+    const a1 = pat('svc-a', 1, { validFrom: new Date(NOW.getTime() - 30 * DAY) });
+    const a2 = pat('svc-a', 1, { validFrom: new Date(NOW.getTime() - 2 * DAY) });
+    const b = pat('svc-b', 1);
+    const { actions } = plan(input({ rotateWithinDays: 0, selector: { kind: 'prefix', prefix: 'svc-' }, target: { kind: 'variable', variableName: 'P.{displayName}' } }), [a1, a2, b], NOW);
+    assert.deepEqual(actions.map((x) => (x.kind === 'rotate' ? x.old : x.kind === 'skip' ? `skip ${x.pat.authorizationId}` : x.kind)), [`skip ${a1.authorizationId}`, a2, b]);
+  });
+
+  it('refuses a bulk rotation with target none: the new values would be lost', () => {
+    throwsInput(() => plan(input({ selector: { kind: 'prefix', prefix: 'svc-' }, target: { kind: 'none' } }), [pat('svc-a', 1)], NOW), 'target', /would be lost/);
+    assert.equal(plan(input({ target: { kind: 'none' } }), [pat('deploy', 1)], NOW).actions[0].kind, 'rotate');
+  });
+
+  it('refuses two PATs whose variable names collide after sanitising or case-folding', () => {
+    const bulk = input({ selector: { kind: 'prefix', prefix: 'svc' }, target: { kind: 'variable', variableName: 'P.{displayName}' } });
+    throwsInput(() => plan(bulk, [pat('svc a', 1), pat('svc_a', 1)], NOW), 'variableName', /'svc a' and 'svc_a' would both be stored as 'P.svc_a'/);
+    throwsInput(() => plan(bulk, [pat('svc-B', 1), pat('svc-b', 1)], NOW), 'variableName', /'svc-B' and 'svc-b' would both be stored/);
+  });
+
   it('a prefix matching nothing plans nothing (no error)', () => {
     assert.deepEqual(plan(input({ selector: { kind: 'prefix', prefix: 'zzz' } }), [pat('a', 1)], NOW).actions, []);
   });

@@ -14,7 +14,7 @@ export type Action =
   | { kind: 'renew'; pat: ListedPat; validTo: Date }
   | { kind: 'revoke'; pat: ListedPat }
   | { kind: 'list'; pat: ListedPat }
-  | { kind: 'skip'; pat: ListedPat; reason: string };
+  | { kind: 'skip'; pat: ListedPat; reason: string; supersededBy?: string };
 
 export interface Plan {
   actions: Action[];
@@ -58,7 +58,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'rotate': {
-      const chosen = single(input, selected, (s) => latestPerName(s), now);
+      const chosen = single(input, selected, (s) => latestPerName(s), now, actions);
       if (chosen.length === 0 && input.createIfMissing && input.selector.kind === 'name') {
         actions.push({ kind: 'create', displayName: input.selector.displayName, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
         break;
@@ -78,7 +78,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'renew': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now, actions);
       requireSome(input, chosen);
       for (const pat of chosen) {
         if (!isDue(pat)) actions.push({ kind: 'skip', pat, reason: `${daysLeft(pat)}; renews within ${input.rotateWithinDays} days of expiry` });
@@ -88,7 +88,7 @@ export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): P
       break;
     }
     case 'revoke': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
+      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now, actions);
       requireSome(input, chosen);
       actions.push(...chosen.map((pat) => ({ kind: 'revoke' as const, pat })));
       break;
@@ -115,18 +115,38 @@ function select(selector: Selector, pats: readonly ListedPat[]): ListedPat[] {
   }
 }
 
-/** An exact name must pick one PAT: two live PATs sharing it is an error that lists both ids. */
-function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[], now: Date): ListedPat[] {
-  if (input.selector.kind === 'name') {
-    const active = selected.filter((p) => p.status === 'active');
-    if (active.length > 1) {
-      const recent = active.some((p) => now.getTime() - p.validFrom.getTime() < 10 * 60_000);
-      const race = recent ? ' (one was created minutes ago: if another run may be rotating it right now, let one run at a time rotate a PAT)' : '';
-      throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others${race}.`);
-    }
-    return active.length === 1 ? active : pick(selected);
+/**
+ * Which of the selected PATs to act on. A rotation with retireOld shorten or keep leaves the old PAT live under the
+ * same name, so for rotate and renew the newest PAT of a name is its current one and older ones are skipped as
+ * superseded — in bulk always, for an exact name when retireOld says such leftovers are expected. Otherwise two live
+ * PATs sharing the exact name a single-PAT action needs is an error that lists their ids (revoke always asks).
+ */
+function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[], now: Date, actions: Action[]): ListedPat[] {
+  const active = selected.filter((p) => p.status === 'active');
+  const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
+  const newestWins = input.operation !== 'revoke' && input.selector.kind !== 'id' && (bulk || input.retireOld !== 'revoke');
+  if (input.selector.kind === 'name' && active.length > 1 && !newestWins) {
+    const recent = active.some((p) => now.getTime() - p.validFrom.getTime() < 10 * 60_000);
+    const race = recent ? ' (one was created minutes ago: if another run may be rotating it right now, let one run at a time rotate a PAT)' : '';
+    throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others${race}.`);
   }
-  return selected;
+  const current = new Set(newestWins ? newestPerName(active, actions) : active);
+  if (input.selector.kind === 'name') return current.size > 0 ? [...current] : pick(selected);
+  return selected.filter((p) => p.status !== 'active' || current.has(p));
+}
+
+/** The newest live PAT of each name; the older ones become skips that say which PAT superseded them. */
+function newestPerName(active: ListedPat[], actions: Action[]): ListedPat[] {
+  const newest = new Map<string, ListedPat>();
+  for (const p of active) {
+    const n = newest.get(p.displayName);
+    if (!n || p.validFrom > n.validFrom) newest.set(p.displayName, p);
+  }
+  for (const p of active) {
+    const current = newest.get(p.displayName)!;
+    if (p !== current) actions.push({ kind: 'skip', pat: p, reason: `superseded by the newer PAT of this name, ${current.authorizationId}`, supersededBy: current.authorizationId });
+  }
+  return active.filter((p) => newest.get(p.displayName) === p);
 }
 
 /** Among expired PATs of one name (none live), the most recent is the one to replace. */
@@ -144,18 +164,30 @@ function requireSome(input: PlanInput, chosen: ListedPat[]): void {
   throw new ConfigError('displayName', `no ${input.operation === 'rotate' ? '' : 'live '}PAT named '${input.selector.displayName}' belongs to the signed-in user in this organization: check the name (operation list shows them)${hint}.`);
 }
 
+/** Where each new PAT goes. Every new value must have a place of its own, or it would be lost. */
 function assignVariableNames(input: PlanInput, actions: Action[]): void {
   const producing = actions.filter((a): a is Extract<Action, { kind: 'create' | 'rotate' }> => a.kind === 'create' || a.kind === 'rotate');
-  if (input.target.kind === 'none') return;
-  const template = input.target.variableName;
-  const perPat = template.includes('{displayName}');
   const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
-  if (bulk && !perPat && producing.length > 0) {
+  if (input.target.kind === 'none') {
+    if (bulk && producing.length > 0) {
+      throw new ConfigError('target', 'several PATs may be rotated, and with target none their new values would be lost (the token output holds one PAT only): store them with target variable or variableGroup and {displayName} in variableName.');
+    }
+    return;
+  }
+  const template = input.target.variableName;
+  if (bulk && !template.includes('{displayName}') && producing.length > 0) {
     throw new ConfigError('variableName', `several PATs may be rotated into one variable: put {displayName} in variableName (e.g. "PAT.{displayName}").`);
   }
+  const taken = new Map<string, string>();
   for (const a of producing) {
     const name = a.kind === 'create' ? a.displayName : a.old.displayName;
     a.variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    // Variable names are case-insensitive, and sanitising can make two names one.
+    const other = taken.get(a.variableName.toLowerCase());
+    if (other !== undefined) {
+      throw new ConfigError('variableName', `PATs '${other}' and '${name}' would both be stored as '${a.variableName}': rename one of the PATs, or narrow the selection.`);
+    }
+    taken.set(a.variableName.toLowerCase(), name);
   }
 }
 
@@ -167,7 +199,7 @@ function expiryWarnings(input: PlanInput, actions: Action[], now: Date): string[
     if (a.kind === 'rotate' && a.allOrgs) {
       warnings.push(`PAT '${a.old.displayName}' is global (all organizations), so its replacement is too; global PATs stop working on 2026-12-01: recreate it for one organization (operation create, allOrgs false) and revoke this one.`);
     }
-    if (a.kind !== 'skip' && a.kind !== 'list') continue;
+    if ((a.kind !== 'skip' && a.kind !== 'list') || (a.kind === 'skip' && a.supersededBy)) continue;
     const p = a.pat;
     if (p.status === 'expired' || p.validTo.getTime() <= warnBy) {
       warnings.push(`PAT '${p.displayName}' (${p.authorizationId}) ${describeExpiry(p, now)}.`);

@@ -18,12 +18,16 @@ interface Live {
 }
 
 const HOUR_MS = 3_600_000;
+/** How long before this run began another run's new PAT may have been created and still be a rival. */
+const RIVAL_WINDOW_MS = 10 * 60_000;
+/** Allowance for the service's clock against ours when matching a PAT to the request that made it. */
+const CLOCK_SKEW_MS = 2 * 60_000;
 
 export async function produceAll(items: readonly Production[], deps: ExecuteDeps): Promise<void> {
   const ours = new Set<string>();
   // 1. Create.
   let live = await phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
-    const created = await createOnce(request(o), deps, o.notes);
+    const created = await createOnce(request(o), deps, o.notes, ours);
     ours.add(created.authorizationId);
     o.pat = created;
     o.token = created.token;
@@ -33,8 +37,10 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
   });
 
   // 2. Rivals. Two runs rotating one PAT at once would each store their own new PAT and leave the other's live and
-  // stored nowhere. Each run lists after its own creates, so of two overlapping runs at least one sees a PAT of the
-  // name that it did not make and that did not exist when it began, and steps back.
+  // stored nowhere. Each run lists after its own creates, so of two overlapping runs at least one sees the other's
+  // new PAT: a live PAT of the name that it did not make, that is not the one it replaces, and that is new (not
+  // listed when the run began, or created minutes before it — the other run may have created it just before this
+  // run's first listing). Seeing one, it steps back.
   if (live.length > 0) {
     let active: PatToken[] | undefined;
     let listError: unknown;
@@ -45,7 +51,10 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
     }
     live = await phase(live, deps, async (l) => {
       if (!active) throw await failed(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
-      const rival = active.find((p) => p.displayName === l.created.displayName && !deps.knownIds.has(p.authorizationId) && !ours.has(p.authorizationId));
+      const replaced = l.o.action.kind === 'rotate' ? l.o.action.old.authorizationId : undefined;
+      const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
+      const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId) && p.authorizationId !== replaced
+        && (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent));
       if (rival) {
         throw await failed(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
       }
@@ -125,24 +134,42 @@ function request(o: Production): PatCreateRequest {
 }
 
 /**
- * Creates a PAT. POST is never retried blindly: a create whose answer was lost may still have made a PAT whose
- * value nobody will ever see. Find such orphans (same name, not listed before this run), revoke them, then try once more.
+ * Creates a PAT. A create whose answer was lost may still have made a PAT whose value nobody will ever see. Find that
+ * orphan (same name, new since the request, not this run's), revoke it, then create once more. When that cannot be
+ * told for sure, nothing is revoked and the message says which PAT may be left over.
  */
-async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[]): Promise<NewPatToken> {
+async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[], ours: ReadonlySet<string>): Promise<NewPatToken> {
+  const sentAt = deps.now();
+  const leftover = `a PAT named '${req.displayName}' created at about ${sentAt.toISOString()} may be live and stored nowhere: check with operation list and revoke it`;
   try {
     return secret(await deps.pats.create(req), deps);
   } catch (e) {
     if (!(e instanceof AdoError && e.lostResponse)) throw e;
     notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${e.message}); looking for a PAT it may have made.` });
-    const since = deps.runStartedAt.getTime() - 5 * 60_000;
-    const orphans = (await deps.pats.listAll('active')).filter(
-      (p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId) && p.validFrom.getTime() >= since,
-    );
+    let orphans: PatToken[];
+    try {
+      orphans = (await deps.pats.listAll('active')).filter((p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId)
+        && !ours.has(p.authorizationId) && p.validFrom.getTime() >= sentAt.getTime() - CLOCK_SKEW_MS);
+    } catch (err) {
+      throw new Error(`Creating the new PAT got no answer (${e.message}) and looking for what it made failed (${message(err)}): ${leftover}.`, { cause: err });
+    }
+    if (orphans.length > 1) {
+      throw new Error(`Creating the new PAT got no answer, and ${orphans.length} new PATs named '${req.displayName}' appeared meanwhile (${orphans.map((p) => p.authorizationId).join(', ')}), perhaps from another run: none was revoked; check with operation list and revoke the one no store holds.`, { cause: e });
+    }
     for (const orphan of orphans) {
-      await deps.pats.revoke(orphan.authorizationId);
+      try {
+        await deps.pats.revoke(orphan.authorizationId);
+      } catch (err) {
+        throw new Error(`Creating the new PAT got no answer, and revoking the PAT it made (${orphan.authorizationId}) failed (${message(err)}): that PAT is live and stored nowhere: revoke it by hand.`, { cause: err });
+      }
       notes.push({ level: 'warning', text: `Revoked ${orphan.authorizationId}, created by the lost request: its value was never received.` });
     }
-    return secret(await deps.pats.create(req), deps);
+    try {
+      return secret(await deps.pats.create(req), deps);
+    } catch (err) {
+      if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
+      throw err;
+    }
   }
 }
 
