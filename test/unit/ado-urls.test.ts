@@ -40,6 +40,7 @@ describe('ado/urls resolveOrganization', () => {
       assert.throws(() => resolveOrganization(input, collectionUri), (e: Error) => {
         assert.match(e.message, message);
         assert.match(e.message, /organization|CollectionUri/);
+        assert.doesNotMatch(e.message, /^Input/, 'config.ts adds the input name');
         return true;
       });
     });

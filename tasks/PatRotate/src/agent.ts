@@ -45,7 +45,8 @@ export const agentInputs: InputSource = {
 
 /** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
 export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
-  const cert = tl.getHttpCertConfiguration() ?? undefined;
+  const cert = quietly(() => tl.getHttpCertConfiguration()) ?? undefined;
+  if (cert?.passphrase) tl.setSecret(cert.passphrase);
   let masked = false;
   return {
     proxyFor: (url) => {

@@ -124,7 +124,7 @@ async function openStore(cfg: Config, groups: VariableGroupClient, identity: str
   if (!(await groups.canManage(group))) {
     throw new ConfigError('variableGroup', loc('GroupNotWritable', identity, group.name, group.name, cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'));
   }
-  return new VariableGroupStore(groups, group);
+  return new VariableGroupStore(groups, group, identity);
 }
 
 function report(cfg: Config, outcomes: Outcome[], dryRun: boolean): void {

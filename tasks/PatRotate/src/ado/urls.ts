@@ -24,7 +24,7 @@ export function resolveOrganization(input: string, collectionUri?: string): Orga
   if (given === '') {
     if (!collectionUri?.trim()) {
       throw new Error(
-        'Input organization is empty and System.CollectionUri is not set: give the organization name, e.g. "contoso"',
+        'the organization is empty and System.CollectionUri is not set: give the organization name, e.g. "contoso"',
       );
     }
     return resolveUrl(collectionUri.trim(), 'System.CollectionUri');
@@ -36,31 +36,30 @@ export function resolveOrganization(input: string, collectionUri?: string): Orga
   return resolveUrl(given, 'organization');
 }
 
-function resolveUrl(text: string, inputName: string): OrganizationUrls {
+/** `source` says where an invalid value came from when it was not the organization input itself. */
+function resolveUrl(text: string, source: string): OrganizationUrls {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw invalid(text, inputName);
+    throw invalid(text, source);
   }
   if (url.protocol !== 'https:') {
-    throw new Error(
-      `Input ${inputName} "${text}" must use https: give the organization name (e.g. "contoso") or its https URL`,
-    );
+    throw new Error(`"${text}"${from(source)} must use https: give the organization name (e.g. "contoso") or its https URL`);
   }
-  if (url.username || url.password || url.search || url.hash) throw invalid(text, inputName);
+  if (url.username || url.password || url.search || url.hash) throw invalid(text, source);
   const host = url.hostname.toLowerCase();
   const segments = url.pathname.split('/').filter((s) => s !== '');
 
   if (host === 'dev.azure.com') {
     const org = segments[0];
-    if (!org || !isValidOrganizationName(org)) throw invalid(text, inputName);
+    if (!org || !isValidOrganizationName(org)) throw invalid(text, source);
     return cloud(`https://dev.azure.com/${org}`, org);
   }
   const legacy = /^([a-z0-9-]+)\.visualstudio\.com$/.exec(host);
   if (legacy) {
     const org = legacy[1];
-    if (!isValidOrganizationName(org) || segments.length > 1) throw invalid(text, inputName);
+    if (!isValidOrganizationName(org) || segments.length > 1) throw invalid(text, source);
     // A path segment here is the collection (DefaultCollection), which stays part of the collection URL.
     const collection = `https://${host}${segments.length ? `/${segments[0]}` : ''}`;
     return { collectionUrl: collection, patApiUrl: `https://vssps.dev.azure.com/${org}`, organization: org };
@@ -75,9 +74,13 @@ function cloud(collectionUrl: string, org: string): OrganizationUrls {
   return { collectionUrl, patApiUrl: `https://vssps.dev.azure.com/${org}`, organization: org };
 }
 
-function invalid(text: string, inputName = 'organization'): Error {
+function from(source: string): string {
+  return source === 'organization' ? '' : ` (from ${source})`;
+}
+
+function invalid(text: string, source = 'organization'): Error {
   return new Error(
-    `Input ${inputName} "${text}" is not an Azure DevOps organization: give its name (letters, digits and ` +
+    `"${text}"${from(source)} is not an Azure DevOps organization: give its name (letters, digits and ` +
       'hyphens, e.g. "contoso") or its URL (https://dev.azure.com/contoso)',
   );
 }

@@ -139,8 +139,11 @@ function serverDescription(e: AuthError | undefined): string | undefined {
 }
 
 /** Belt and braces: no error text may carry something token-shaped. */
+/** Removes anything token-shaped and folds the text onto one line (MSAL messages can span several). */
 export function redact(text: string): string {
   return text
     .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[redacted]')
-    .replace(/[A-Za-z0-9_~+/=.-]{60,}/g, '[redacted]');
+    .replace(/[A-Za-z0-9_~+/=.-]{60,}/g, '[redacted]')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -29,17 +29,23 @@ export interface OutputValues {
   count: string;
 }
 
-/** Output variables: per-PAT values only when exactly one PAT was acted on. */
+/**
+ * Output variables: per-PAT values when the run is about one PAT (or produced exactly one new PAT). A failed outcome
+ * gives no token and no new expiry: after a rollback they would describe a revoked PAT.
+ */
 export function outputValues(outcomes: readonly Outcome[]): OutputValues {
   const acted = outcomes.filter((o) => o.action.kind !== 'skip' && o.action.kind !== 'list' && o.result !== 'failed');
   const out: OutputValues = { count: String(outcomes.filter((o) => o.action.kind === 'list').length || acted.length) };
+  const produced = acted.filter((o) => o.token !== undefined);
+  const single = outcomes.length === 1 ? outcomes[0] : produced.length === 1 ? produced[0] : undefined;
+  if (single) {
+    const ok = single.result !== 'failed';
+    out.authorizationId = (ok ? single.pat?.authorizationId : undefined) ?? subjectOf(single.action).id;
+    out.validTo = ok ? single.pat?.validTo.toISOString() : undefined;
+    out.token = ok ? single.token : undefined;
+  }
   if (outcomes.length === 1) {
-    const o = outcomes[0];
-    out.action = actionWord(o);
-    const pat = o.pat;
-    out.authorizationId = pat?.authorizationId ?? subjectOf(o.action).id;
-    out.validTo = pat?.validTo.toISOString();
-    out.token = o.token;
+    out.action = actionWord(outcomes[0]);
   } else if (outcomes.length > 1) {
     const kinds = new Set(acted.map((o) => actionWord(o)));
     out.action = kinds.size === 1 ? [...kinds][0] : acted.length === 0 ? actionWord(outcomes[0]) : 'mixed';

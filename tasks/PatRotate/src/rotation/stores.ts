@@ -35,9 +35,10 @@ export class VariableGroupStore implements Store {
   readonly where: string;
   private readonly write: (entry: [string, string]) => Promise<unknown>;
 
-  constructor(client: VariableGroupClient, group: VariableGroup) {
+  /** `identity` names who writes, for a permission error. */
+  constructor(client: VariableGroupClient, group: VariableGroup, identity?: string) {
     this.where = `variable group '${group.name}' (id ${group.id})`;
-    this.write = batched((entries) => client.setSecrets(group, Object.fromEntries(entries)));
+    this.write = batched((entries) => client.setSecrets(group, Object.fromEntries(entries), identity));
   }
 
   async put(variableName: string, value: string): Promise<void> {
