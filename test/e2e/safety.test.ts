@@ -89,6 +89,24 @@ describe('e2e: rotation safety', function () {
     assert.equal(live(w).length, 1);
   });
 
+  it('after retireOld shorten, the next runs rotate the newest PAT of the name, and nothing is left unstored', async () => {
+    w.addPat('deploy', 2);
+    w.addPat('svc-a', 2);
+    const byName = { ...intoGroup, retireOld: 'shorten', rotateWithinDays: 0 };
+    const byPrefix = { displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'P.{displayName}', retireOld: 'shorten', rotateWithinDays: 0 };
+    for (let run = 1; run <= 3; run++) {
+      assertResult(await w.run({ ...w.signIn(), ...byName }), 'Succeeded');
+      assertResult(await w.run({ ...w.signIn(), ...byPrefix }), 'Succeeded');
+      const g = w.emu.state.group(w.group.id)!;
+      for (const [name, variable] of [['deploy', 'Deploy.Pat'], ['svc-a', 'P.svc-a']]) {
+        const newest = live(w, name).sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime() || b.createdAt - a.createdAt)[0];
+        assert.equal(g.variables[variable].value, newest.token, `run ${run}: ${variable} holds the newest PAT`);
+        // Every other live PAT of the name is an older one in its grace period, not an unstored new one.
+        for (const p of live(w, name).filter((p) => p !== newest)) assert.ok(p.validTo.getTime() <= Date.now() + 25 * 3_600_000, `run ${run}: ${p.authorizationId} is in its grace period`);
+      }
+    }
+  });
+
   it('warns with both dates when the tenant clamps the lifetime', async () => {
     w.addPat('deploy', 2);
     w.emu.state.policies.maxLifespanDays = 7;

@@ -50,10 +50,6 @@ export class AdoError extends Error {
   }
 }
 
-export function isAdoError(e: unknown): e is AdoError {
-  return e instanceof AdoError;
-}
-
 /** Collapses whitespace so a message is always one log line, and caps its length. */
 export function oneLine(text: string, max = 600): string {
   const flat = text.replace(/\s+/g, ' ').trim();

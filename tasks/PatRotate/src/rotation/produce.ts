@@ -51,9 +51,11 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
     }
     live = await phase(live, deps, async (l) => {
       if (!active) throw await failed(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
-      const replaced = l.o.action.kind === 'rotate' ? l.o.action.old.authorizationId : undefined;
+      // Older PATs of the name (superseded, left by retireOld shorten/keep) predate the one being replaced.
+      const replaced = l.o.action.kind === 'rotate' ? l.o.action.old : undefined;
       const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
-      const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId) && p.authorizationId !== replaced
+      const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId)
+        && (!replaced || (p.authorizationId !== replaced.authorizationId && p.validFrom > replaced.validFrom))
         && (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent));
       if (rival) {
         throw await failed(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
@@ -88,7 +90,7 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
         if (e instanceof AdoError && e.lostResponse) {
           // The write may or may not have landed, and a secret cannot be read back: keep both PATs live.
           const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
-          throw new Error(`Storing the new PAT ${l.created.authorizationId} failed with no answer (${e.message}); ${store.where} may hold either PAT, so both were left live${old}: run again to finish.`, { cause: e });
+          throw new Error(`Storing the new PAT ${l.created.authorizationId} failed with no answer (${e.message}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`, { cause: e });
         }
         throw await failed(l, deps, new Error(`Storing the new PAT failed: ${message(e)}`, { cause: e }));
       }
