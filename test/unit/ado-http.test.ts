@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { AdoHttp, parseRetryAfter, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
+import { AdoHttp, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
+import { parseRetryAfter } from '../../tasks/PatRotate/src/net/network';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
@@ -177,7 +178,7 @@ describe('ado/http AdoHttp', () => {
   });
 });
 
-describe('ado/http parseRetryAfter', () => {
+describe('net parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
     assert.equal(parseRetryAfter('5', now), 5000);

@@ -2,7 +2,7 @@
 // never repeat a POST that may have been applied, and every failure turned into an AdoError (see errors.ts).
 import { HttpClient } from 'typed-rest-client/HttpClient';
 import type { IHttpClientResponse } from 'typed-rest-client/Interfaces';
-import { requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
+import { parseRetryAfter, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
 import {
   AdoError,
   asVssErrorBody,
@@ -193,13 +193,4 @@ export function authorizationHeader(credential: Credential): string {
   return credential.kind === 'bearer'
     ? `Bearer ${credential.token}`
     : `Basic ${Buffer.from(`:${credential.token}`, 'utf8').toString('base64')}`;
-}
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -5,6 +5,7 @@ import { explainSignInError, SignInError } from './aadErrors';
 import { byDeviceCode, byRefreshToken, byUsernamePassword } from './flows';
 import { authorityFor, createMsalApp, type MsalApp } from './msalApp';
 import type { HttpExchange } from './networkClient';
+import { parseRetryAfter } from '../net/network';
 import type { AuthMethod, SignedIn, SignInConfig, SignInDeps } from './types';
 
 type Flow = (app: MsalApp, cfg: SignInConfig, deps: SignInDeps) => Promise<SignedIn>;
@@ -61,10 +62,7 @@ export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefine
 
 /** Retry-After in seconds or as an HTTP date; bounded so a bad header cannot stall the pipeline. */
 export function retryAfterMs(header: string | undefined, now = Date.now()): number {
-  if (!header) return DEFAULT_RETRY_MS;
-  const ms = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - now;
-  if (!Number.isFinite(ms)) return DEFAULT_RETRY_MS;
-  return Math.min(Math.max(ms, 0), MAX_RETRY_MS);
+  return Math.min(parseRetryAfter(header, now) ?? DEFAULT_RETRY_MS, MAX_RETRY_MS);
 }
 
 function validate(cfg: SignInConfig): void {
