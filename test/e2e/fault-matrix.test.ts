@@ -51,7 +51,7 @@ interface Fault {
   retryable: boolean;
   /** For a mutating request the answer may have been lost (5xx, reset, timeout, unreadable 2xx): the write may have landed. */
   lost: boolean;
-  /** The Entra sign-in retries it (429 and 5xx answers, with a fresh MSAL client). */
+  /** The Entra sign-in retries it (429 and 5xx answers, broken connections; with a fresh MSAL client). */
   entraRetry: boolean;
   /** The sign-in page (an auth failure): verify treats it as "not propagated yet" and waits. */
   auth?: boolean;
@@ -80,8 +80,8 @@ const FAULTS: Fault[] = [
   { key: '429', label: '429', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
   { key: '500', label: '500', action: { kind: 'status', status: 500 }, retryable: true, lost: true, entraRetry: true },
   { key: '503', label: '503', action: { kind: 'status', status: 503 }, retryable: true, lost: true, entraRetry: true },
-  { key: 'reset', label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: false },
-  { key: 'hang', label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: false },
+  { key: 'reset', label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: true },
+  { key: 'hang', label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: true },
   { key: 'html', label: 'html', action: { kind: 'html' }, retryable: false, lost: false, entraRetry: false, auth: true },
   { key: 'badJson', label: 'badJSON', action: { kind: 'malformedJson' }, retryable: false, lost: true, entraRetry: false },
   { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
@@ -96,7 +96,7 @@ type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
 
 /**
  * The rule. A fault is absorbed when the product retries it and the retry meets no fault:
- *   - sign-in: 429 and 5xx answers (a fresh MSAL client, twice at most);
+ *   - sign-in: 429 and 5xx answers, and a connection that broke or timed out (a fresh MSAL client, twice at most);
  *   - create (POST, retried only after a 429, which the server refuses unread): a 429, or an answer that may be
  *     lost — lost-create recovery lists, revokes any orphan and creates once more;
  *   - verify: what the HTTP client retries, plus the sign-in page (an auth answer = "not propagated yet", waited for);

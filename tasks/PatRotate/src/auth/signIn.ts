@@ -40,9 +40,10 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
     try {
       return await flow(app, cfg, deps);
     } catch (err) {
-      const wait = retries < MAX_RETRIES ? throttleDelay(err, seen.lastFailure) : undefined;
+      const wait = retries < MAX_RETRIES ? throttleDelay(err, seen.lastFailure, cfg.method) : undefined;
       if (wait === undefined) throw explainSignInError(err, cfg, seen.lastFailure);
-      deps.info(`Entra answered HTTP ${seen.lastFailure?.status} (retry ${retries + 1} of ${MAX_RETRIES} in ${Math.round(wait / 1000)} s).`);
+      const what = seen.lastFailure?.status !== undefined ? `Entra answered HTTP ${seen.lastFailure.status}` : 'The connection to Entra broke';
+      deps.info(`${what} (retry ${retries + 1} of ${MAX_RETRIES} in ${Math.round(wait / 1000)} s).`);
       await (deps.sleep ?? delay)(wait);
     }
   }
@@ -51,8 +52,15 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
 /** Entra answers that mean "not now": throttled, or a server-side fault. Nothing was redeemed, so trying again is safe. */
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 
+/** A connection that broke or timed out (not one refused, unresolvable or untrusted: those are settings to fix). */
+const BROKEN_CONNECTION = /ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|EPIPE|socket hang up|timed? ?out/i;
+const NETWORK_RETRY_MS = 2_000;
+
 /** Milliseconds to wait before retrying, or undefined when the failure is not transient. */
-export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefined): number | undefined {
+export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefined, method?: AuthMethod): number | undefined {
+  // A device-code sign-in started again would show the person a new code: only the non-interactive flows retry this.
+  const net = lastFailure?.networkError;
+  if (net && method !== 'deviceCode' && BROKEN_CONNECTION.test(`${net.code ?? ''} ${net.message}`)) return NETWORK_RETRY_MS;
   const throttled = lastFailure?.status !== undefined && TRANSIENT_STATUS.has(lastFailure.status);
   const serverSide = (err instanceof ServerError && !(err instanceof InteractionRequiredAuthError))
     || (err instanceof Error && (err as { errorCode?: string }).errorCode === 'device_code_polling_cancelled');
