@@ -56,7 +56,8 @@ export function outputValues(outcomes: readonly Outcome[]): OutputValues {
 export function summaryMarkdown(title: string, outcomes: readonly Outcome[], dryRun: boolean): string {
   const rows = outcomes.map((o) => {
     const s = subjectOf(o.action);
-    const newValidTo = o.action.kind === 'create' || o.action.kind === 'rotate' || o.action.kind === 'renew' ? o.pat?.validTo : undefined;
+    const changed = o.result !== 'failed' && (o.action.kind === 'create' || o.action.kind === 'rotate' || o.action.kind === 'renew');
+    const newValidTo = changed ? o.pat?.validTo : undefined;
     const what = dryRun && o.action.kind !== 'list' && o.action.kind !== 'skip' ? `would be ${PAST[o.action.kind]}` : actionWord(o);
     return `| ${cell(s.name)} | ${s.id ?? ''} | ${what} | ${day(s.oldValidTo)} | ${day(newValidTo)} | ${cell(o.storedIn ?? '')} |`;
   });
