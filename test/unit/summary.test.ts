@@ -33,6 +33,6 @@ describe('report: outputs and summary', () => {
     assert.match(md, /\| deploy \| old-1 \| rotated \| 2026-11-25T00:00:00Z \| 2026-12-23T12:00:00Z \| variable group 'g' as 'V' \|/);
     assert.ok(!md.includes('secret-value'));
     const failed = summaryMarkdown('t', [rotate({ result: 'failed', storedIn: undefined })], false);
-    assert.match(failed, /\| deploy \| old-1 \| failed \| 2026-11-25T00:00:00Z \|  \|  \|/);
+    assert.match(failed, /\| deploy \| old-1 \| failed \| 2026-11-25T00:00:00Z \| {2}\| {2}\|/);
   });
 });
