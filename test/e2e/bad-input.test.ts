@@ -1,7 +1,7 @@
 // Bad input, tenant policies, states and permissions: each fails with ONE clear line that names the input or the
 // cause and says how to fix it, and changes nothing in Azure DevOps (the emulator's state is byte-identical).
 import assert from 'node:assert/strict';
-import { assertResult, world, type World } from './world';
+import { assertResult, worldPerTest, type World } from './world';
 
 interface Case {
   name: string;
@@ -69,13 +69,8 @@ const CASES: Case[] = [
 
 describe('e2e: bad input changes nothing and says how to fix it', function () {
   this.timeout(60_000);
-  let w: World;
-  beforeEach(async () => {
-    w = await world();
-  });
-  afterEach(async () => {
-    await w.close();
-  });
+  let w!: World;
+  worldPerTest((x) => (w = x));
 
   it(`covers at least 30 cases (has ${CASES.length})`, () => assert.ok(CASES.length >= 30));
 

@@ -1,64 +1,64 @@
 // Two scheduled runs that overlap must never leave a live PAT that nobody stored, nor a store without a live PAT.
 import assert from 'node:assert/strict';
-import { assertResult, live, world, type World } from './world';
+import { assertResult, live, worldPerTest, type World } from './world';
+
+const inputs = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat', rotateWithinDays: 0 };
 
 describe('e2e: concurrent runs and the job token', function () {
   this.timeout(120_000);
-  let w: World;
-  beforeEach(async () => {
-    w = await world();
-  });
-  afterEach(async () => {
-    await w.close();
-  });
-
-  const inputs = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat', rotateWithinDays: 0 };
 
   // Staggered starts land the second run's list and create at different points of the first run's rotation.
   // With latency, the runs overlap longer. Together these reach every path: both step back; one rotates while the
   // other finds two PATs of that name and stops; they run one after the other and both succeed.
-  for (const [latency, staggerMs] of [[0, 0], [0, 60], [20, 0], [20, 60], [20, 150]]) {
-    it(`two runs rotating the same PAT (latency ${latency} ms, second run ${staggerMs} ms later) leave one live, stored PAT and no orphan`, async () => {
-      if (latency > 0) {
-        await w.close();
-        w = await world({ latencyMs: latency });
-      }
-      const old = w.addPat('deploy', 2);
-      const first = w.run({ ...w.signIn(), ...inputs });
-      await new Promise((r) => setTimeout(r, staggerMs));
-      const runs = await Promise.all([first, w.run({ ...w.signIn(), ...inputs })]);
-      const results = runs.map((r) => r.result);
-      const alive = live(w, 'deploy');
-      assert.equal(alive.length, 1, `one live PAT named deploy (results ${results.join(', ')})`);
-      const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat']?.value;
-      if (stored === undefined) assert.equal(alive[0].authorizationId, old.authorizationId, 'nothing stored: the old PAT must still be live');
-      else assert.equal(stored, alive[0].token, 'the stored PAT is the live one');
-      // Runs that did not overlap both succeed (the second rotates the first one's PAT); one that did steps back.
-      for (const r of runs.filter((r) => r.result !== 'Succeeded')) {
-        assertResult(r, 'Failed');
-        assert.match(r.message, /Another run is rotating 'deploy' at the same time.*Rolled back|2 PATs are named 'deploy'.*if another run may be rotating it right now/);
+  for (const [latency, staggers] of [[0, [0, 60]], [20, [0, 60, 150]]] as const) {
+    describe(`with ${latency} ms latency`, () => {
+      let w!: World;
+      worldPerTest((x) => (w = x), { latencyMs: latency });
+      for (const staggerMs of staggers) {
+        it(`two runs rotating the same PAT, the second ${staggerMs} ms later, leave one live, stored PAT and no orphan`, async () => {
+          const old = w.addPat('deploy', 2);
+          const first = w.run({ ...w.signIn(), ...inputs });
+          await new Promise((r) => setTimeout(r, staggerMs));
+          const runs = await Promise.all([first, w.run({ ...w.signIn(), ...inputs })]);
+          const results = runs.map((r) => r.result);
+          const alive = live(w, 'deploy');
+          assert.equal(alive.length, 1, `one live PAT named deploy (results ${results.join(', ')})`);
+          const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat']?.value;
+          if (stored === undefined) assert.equal(alive[0].authorizationId, old.authorizationId, 'nothing stored: the old PAT must still be live');
+          else assert.equal(stored, alive[0].token, 'the stored PAT is the live one');
+          // Runs that did not overlap both succeed (the second rotates the first one's PAT); one that did steps back.
+          for (const r of runs.filter((r) => r.result !== 'Succeeded')) {
+            assertResult(r, 'Failed');
+            assert.match(r.message, /Another run is rotating 'deploy' at the same time.*Rolled back|2 PATs are named 'deploy'.*if another run may be rotating it right now/);
+          }
+        });
       }
     });
   }
 
-  it('groupAuth jobToken writes the group as the build service identity', async () => {
-    w.addPat('deploy', 2);
-    const g = w.emu.state.addGroup('contoso', 'Platform', { name: 'build-owned', variables: {} });
-    w.emu.state.grantGroupAdmin(g.id, w.emu.state.jobIdentityId());
-    const jobToken = w.emu.state.issueJobToken();
-    const run = await w.run({ ...w.signIn(), ...inputs, variableGroup: 'build-owned', groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: jobToken });
-    assertResult(run, 'Succeeded');
-    assert.equal(w.emu.state.group(g.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
-    const puts = w.emu.log.filter((e) => e.method === 'PUT');
-    assert.deepEqual(puts.map((e) => e.auth), ['bearer-job']);
-  });
+  describe('groupAuth jobToken', () => {
+    let w!: World;
+    worldPerTest((x) => (w = x));
 
-  it('groupAuth jobToken without the Administrator role fails before any change, naming the identity', async () => {
-    w.addPat('deploy', 2);
-    const before = w.emu.state.snapshot();
-    const run = await w.run({ ...w.signIn(), ...inputs, groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: w.emu.state.issueJobToken() });
-    assertResult(run, 'Failed');
-    assert.match(run.message, /Input 'variableGroup': the job's build service identity \(groupAuth: jobToken\) may not change variable group 'pat-store'.*Administrator role.*or use groupAuth entra/);
-    assert.equal(w.emu.state.snapshot(), before);
+    it('writes the group as the build service identity', async () => {
+      w.addPat('deploy', 2);
+      const g = w.emu.state.addGroup('contoso', 'Platform', { name: 'build-owned', variables: {} });
+      w.emu.state.grantGroupAdmin(g.id, w.emu.state.jobIdentityId());
+      const jobToken = w.emu.state.issueJobToken();
+      const run = await w.run({ ...w.signIn(), ...inputs, variableGroup: 'build-owned', groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: jobToken });
+      assertResult(run, 'Succeeded');
+      assert.equal(w.emu.state.group(g.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
+      const puts = w.emu.log.filter((e) => e.method === 'PUT');
+      assert.deepEqual(puts.map((e) => e.auth), ['bearer-job']);
+    });
+
+    it('without the Administrator role fails before any change, naming the identity', async () => {
+      w.addPat('deploy', 2);
+      const before = w.emu.state.snapshot();
+      const run = await w.run({ ...w.signIn(), ...inputs, groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: w.emu.state.issueJobToken() });
+      assertResult(run, 'Failed');
+      assert.match(run.message, /Input 'variableGroup': the job's build service identity \(groupAuth: jobToken\) may not change variable group 'pat-store'.*Administrator role.*or use groupAuth entra/);
+      assert.equal(w.emu.state.snapshot(), before);
+    });
   });
 });

@@ -1,16 +1,11 @@
 // The built task, run as the agent runs it, against the emulator: each operation, target and retire mode.
 import assert from 'node:assert/strict';
-import { assertResult, DAY, live, patApiCalls, world, type World } from './world';
+import { assertResult, DAY, live, patApiCalls, worldPerTest, type World } from './world';
 
 describe('e2e: operations', function () {
   this.timeout(60_000);
-  let w: World;
-  beforeEach(async () => {
-    w = await world();
-  });
-  afterEach(async () => {
-    await w.close();
-  });
+  let w!: World;
+  worldPerTest((x) => (w = x));
 
   it('rotates a due PAT into a secret pipeline variable and revokes the old one', async () => {
     const old = w.addPat('deploy', 3);

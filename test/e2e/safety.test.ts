@@ -1,19 +1,14 @@
 // Never lose the working token: rollback, lost-create recovery, retire failures, propagation delays, policy clamps.
 import assert from 'node:assert/strict';
-import { assertResult, DAY, live, world, type World } from './world';
+import { assertResult, DAY, live, worldPerTest, type World } from './world';
 
 const GROUP_PUT = /^\/contoso\/_apis\/distributedtask\/variablegroups\/\d+$/;
 const PATS = '/contoso/_apis/tokens/pats';
 
 describe('e2e: rotation safety', function () {
   this.timeout(60_000);
-  let w: World;
-  beforeEach(async () => {
-    w = await world();
-  });
-  afterEach(async () => {
-    await w.close();
-  });
+  let w!: World;
+  worldPerTest((x) => (w = x));
 
   const intoGroup = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' };
 

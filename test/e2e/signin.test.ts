@@ -1,19 +1,14 @@
 // Sign-in as the scheduled pipeline does it: the built task, real msal-node, the emulator's Entra.
 import assert from 'node:assert/strict';
 import { startConnectProxy } from '../helpers/connectProxy';
-import { assertResult, CLIENT_ID, live, world, type World } from './world';
+import { assertResult, live, worldPerTest, type World } from './world';
 
 const PATS = /\/_apis\/tokens\/pats$/i;
 
 describe('e2e: sign-in', function () {
   this.timeout(60_000);
-  let w: World;
-  beforeEach(async () => {
-    w = await world();
-  });
-  afterEach(async () => {
-    await w.close();
-  });
+  let w!: World;
+  worldPerTest((x) => (w = x));
 
   const saveRt = { refreshTokenVariable: 'PatRotate.RefreshToken', refreshTokenGroup: 'pat-store' };
 
@@ -144,6 +139,5 @@ describe('e2e: sign-in', function () {
     const rt = w.emu.state.issueRefreshToken(w.user.oid, appId);
     const run = await w.run({ authMethod: 'refreshToken', refreshToken: rt, clientId: appId, clientSecret: 'client-secret-value-987654', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, operation: 'list' });
     assertResult(run, 'Succeeded');
-    void CLIENT_ID;
   });
 });

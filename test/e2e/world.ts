@@ -67,6 +67,19 @@ export async function world(options: { latencyMs?: number } = {}): Promise<World
   return w;
 }
 
+/** Gives every test of the enclosing suite a fresh world (handed to `use`), closed after the test. */
+export function worldPerTest(use: (w: World) => void, options: { latencyMs?: number } = {}): void {
+  let current: World | undefined;
+  beforeEach(async () => {
+    current = await world(options);
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+}
+
 /** Live = not revoked and not expired. */
 export function live(w: World, displayName?: string): PatRecord[] {
   return w.emu.state.pats(w.user.oid).filter((p) => !p.revoked && p.validTo.getTime() > Date.now() && (displayName === undefined || p.displayName === displayName));
