@@ -83,17 +83,29 @@ function unescapeMsg(v: string): string {
   return v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
 }
 
+/**
+ * The agent's parser (Command.TryParse in azure-pipelines-agent): a line ends at \n, \r\n or a bare \r, and the first
+ * `##vso[` ANYWHERE in it starts a command. The agent compares culture-sensitively, which skips zero-width and other
+ * ignorable characters, so they are dropped first; case is ignored to be stricter than the agent.
+ */
 export function parseCommands(stdout: string): VsoCommand[] {
   const out: VsoCommand[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    const m = /^##vso\[([\w.]+)(?: ([^\]]*))?\](.*)$/.exec(line);
-    if (!m) continue;
+  for (const raw of stdout.split(/\r\n|\r|\n/)) {
+    const line = raw.replace(/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '');
+    const at = line.toLowerCase().indexOf('##vso[');
+    if (at < 0) continue;
+    const rest = line.slice(at + '##vso['.length);
+    const close = rest.indexOf(']');
+    if (close < 0) continue;
+    const head = rest.slice(0, close);
+    const space = head.indexOf(' ');
+    const name = (space < 0 ? head : head.slice(0, space)).trim();
     const props: Record<string, string> = {};
-    for (const pair of (m[2] ?? '').split(';')) {
+    for (const pair of (space < 0 ? '' : head.slice(space + 1)).split(';')) {
       const eq = pair.indexOf('=');
       if (eq > 0) props[pair.slice(0, eq).trim().toLowerCase()] = unescapeProp(pair.slice(eq + 1));
     }
-    out.push({ name: m[1].toLowerCase(), props, message: unescapeMsg(m[3]) });
+    out.push({ name: name.toLowerCase(), props, message: unescapeMsg(rest.slice(close + 1)) });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { InputSource } from './config';
 import type { NetworkSettings } from './net/network';
+import { inert } from './report/inert';
 
 /** Strings come from task.json's `messages` (localizable through task.loc.json), beside the bundled index.js. */
 export function initStrings(): void {
@@ -70,15 +71,16 @@ export function jobAccessToken(): string | undefined {
   return token || undefined;
 }
 
+/** Every line the task prints goes through `inert`: whatever part of it came from outside stays text. */
 export const log = {
-  info: (text: string): void => console.log(text),
-  debug: (text: string): void => tl.debug(text),
+  info: (text: string): void => console.log(inert(text)),
+  debug: (text: string): void => tl.debug(inert(text)),
   /** A warning shows on the run summary. */
-  warn: (text: string): void => tl.warning(text),
+  warn: (text: string): void => tl.warning(inert(text)),
   /** Red in the log only: the failure itself reaches the run summary once, through the task result. */
-  errorLine: (text: string): void => console.log(`##[error]${text}`),
-  section: (text: string): void => console.log(`##[section]${text}`),
-  group: (text: string): void => console.log(`##[group]${text}`),
+  errorLine: (text: string): void => console.log(`##[error]${inert(text)}`),
+  section: (text: string): void => console.log(`##[section]${inert(text)}`),
+  group: (text: string): void => console.log(`##[group]${inert(text)}`),
   endGroup: (): void => console.log('##[endgroup]'),
 };
 
@@ -99,10 +101,10 @@ export function uploadSummary(markdown: string): void {
 }
 
 export function fail(message: string): void {
-  tl.setResult(tl.TaskResult.Failed, message);
+  tl.setResult(tl.TaskResult.Failed, inert(message));
 }
 
 export function finish(result: 'succeeded' | 'succeededWithIssues' | 'failed', message: string): void {
   const map = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
-  tl.setResult(map[result], message);
+  tl.setResult(map[result], inert(message));
 }

@@ -1,6 +1,7 @@
 // Outcomes → what the pipeline shows: the job summary (markdown) and the step's output variables. Never a secret.
 import type { Action } from '../rotation/plan';
 import type { Outcome } from '../rotation/execute';
+import { markdownCell } from './inert';
 
 const PAST: Record<Action['kind'], string> = {
   create: 'created', rotate: 'rotated', renew: 'renewed', revoke: 'revoked', skip: 'skipped', list: 'listed',
@@ -59,10 +60,10 @@ export function summaryMarkdown(title: string, outcomes: readonly Outcome[], dry
     const changed = o.result !== 'failed' && (o.action.kind === 'create' || o.action.kind === 'rotate' || o.action.kind === 'renew');
     const newValidTo = changed ? o.pat?.validTo : undefined;
     const what = dryRun && o.action.kind !== 'list' && o.action.kind !== 'skip' ? `would be ${PAST[o.action.kind]}` : actionWord(o);
-    return `| ${cell(s.name)} | ${s.id ?? ''} | ${what} | ${day(s.oldValidTo)} | ${day(newValidTo)} | ${cell(o.storedIn ?? '')} |`;
+    return `| ${markdownCell(s.name)} | ${markdownCell(s.id ?? '')} | ${what} | ${day(s.oldValidTo)} | ${day(newValidTo)} | ${markdownCell(o.storedIn ?? '')} |`;
   });
   return [
-    `### ${title}${dryRun ? ' (dry run: nothing was changed)' : ''}`,
+    `### ${markdownCell(title)}${dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',
     '| PAT | Authorization id | Action | Old expiry | New expiry | Stored in |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -75,6 +76,3 @@ function day(d: Date | undefined): string {
   return d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '';
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
-}
