@@ -36,6 +36,56 @@ describe('e2e: concurrent runs and the job token', function () {
     });
   }
 
+  describe('two runs writing one variable group', () => {
+    let w!: World;
+    worldPerTest((x) => (w = x));
+
+    /**
+     * Exactly the lost update: the first PUT to arrive is held until the second has landed (so the first, built on a
+     * read without the second's variable, drops it when it lands), and the second's answer is held until the first
+     * has landed (so its read-back comes after the drop). Both interleavings of which run is "first" are the same.
+     */
+    function raceOnPut(): void {
+      const path = `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`;
+      let secondLanded!: () => void;
+      let firstLanded!: () => void;
+      const second = new Promise<void>((r) => (secondLanded = r));
+      const first = new Promise<void>((r) => (firstLanded = r));
+      w.emu.faults.add({ method: 'PUT', path, nth: 1, action: { kind: 'hold', until: second, onApplied: firstLanded } });
+      w.emu.faults.add({ method: 'PUT', path, nth: 2, action: { kind: 'hold', answerOnly: true, until: first, onApplied: secondLanded } });
+    }
+
+    for (const operation of ['rotate', 'create'] as const) {
+      it(`${operation}: the PUT of one lands between the other's GET and PUT; both new PATs end up stored`, async () => {
+        const olds = operation === 'rotate' ? [w.addPat('svc-a', 2), w.addPat('svc-b', 2)] : [];
+        raceOnPut();
+        const common = { operation, target: 'variableGroup', variableGroup: 'pat-store', rotateWithinDays: 0, scopes: 'vso.code' };
+        const runs = await Promise.all(['svc-a', 'svc-b'].map((name) => w.run({ ...w.signIn(), ...common, displayName: name, variableName: `${name}.Pat` })));
+        runs.forEach((r) => assertResult(r, 'Succeeded'));
+        const g = w.emu.state.group(w.group.id)!;
+        for (const name of ['svc-a', 'svc-b']) {
+          const [pat] = live(w, name);
+          assert.equal(g.variables[`${name}.Pat`]?.value, pat.token, `${name}.Pat holds the live new PAT`);
+          assert.equal(g.variables[`${name}.Pat`].isSecret, true);
+        }
+        olds.forEach((o) => assert.ok(w.emu.state.pats(w.user.oid).find((p) => p.authorizationId === o.authorizationId)!.revoked));
+        const puts = w.emu.log.filter((e) => e.method === 'PUT');
+        assert.equal(puts.length, 3, 'the run whose variable was dropped wrote once more');
+        assert.equal(runs.filter((r) => /read back; written 2 times, as another writer had dropped it/.test(r.stdout)).length, 1);
+      });
+    }
+
+    it('the rolled refresh token is read back and written again when another writer dropped it', async () => {
+      w.addPat('deploy', 2);
+      w.emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1, action: { kind: 'lostUpdate' } });
+      const run = await w.run({ ...w.signIn(), ...inputs, refreshTokenVariable: 'PatRotate.RefreshToken' });
+      assertResult(run, 'Succeeded');
+      const g = w.emu.state.group(w.group.id)!;
+      assert.equal(g.variables['PatRotate.RefreshToken']?.value, run.variables.get('refreshToken (output)')?.value);
+      assert.equal(g.variables['Other.Writer']?.value, 'written by someone else', 'the other writer\'s change is kept');
+    });
+  });
+
   describe('groupAuth jobToken', () => {
     let w!: World;
     worldPerTest((x) => (w = x));

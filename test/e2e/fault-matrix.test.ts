@@ -24,6 +24,7 @@
 // Hang cells wait for the product's 30 s socket timeout (agentNetwork() has no input or variable to shorten it), so
 // the cells run in parallel (each in its own emulator) and every it() awaits its own cell.
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import type { FaultAction, PatRecord } from '../emulator';
 import type { TaskRun } from '../helpers/runTask';
 import { world, type World } from './world';
@@ -44,7 +45,10 @@ interface Step {
 interface Fault {
   key: string;
   label: string;
-  action: FaultAction;
+  /** A function when the fault needs the run: `cancel` signals the task as the agent does on a cancel. */
+  action: FaultAction | ((phase: Phase, cancel: () => void) => FaultAction);
+  /** The run is cancelled (SIGTERM) while this step's request is held. */
+  cancel?: boolean;
   /** Every attempt fails (no nth). */
   always?: boolean;
   /** The Azure DevOps client retries it on GET/PUT/DELETE (429, 408/500/502/503/504, network errors, timeouts). */
@@ -90,6 +94,14 @@ const FAULTS: Fault[] = [
   { key: 'applied500', label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
   // Applied, then a 2xx whose body is not what the API answers (create: no patToken, so the value is lost).
   { key: 'applied2xx', label: 'ap→2xx', action: { kind: 'afterApply', then: { status: 200 } }, retryable: false, lost: true, entraRetry: false, ok2xx: true, only: WRITES },
+  // A cancel while the step's request is held: a create is held after it made the PAT (its answer not yet sent), the
+  // others before they are applied.
+  {
+    key: 'sigterm', label: 'SIGTERM', cancel: true, retryable: false, lost: false, entraRetry: false, only: ['create', 'verify', 'storeWrite'],
+    action: (phase, cancel) => ({ kind: 'hold', answerOnly: phase === 'create', onHeld: cancel }),
+  },
+  // Another writer replaces the group right after this run's PUT, from a read made before it (a lost update).
+  { key: 'secondWriter', label: '2nd writer', action: { kind: 'lostUpdate' }, retryable: true, lost: false, entraRetry: false, only: ['storeWrite'] },
 ];
 
 type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
@@ -103,10 +115,14 @@ type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
  *   - other GET/PUT/DELETE: what the HTTP client retries (429, 5xx, reset, timeout); a well-formed 2xx on PUT/DELETE
  *     is success whatever its body (create needs the body: there it is a lost answer).
  * A fault that is not absorbed (or fails every attempt) ends the run by where it struck:
- *   before any PAT exists → F; rival check, verify or store read → F·rb; store write → F·kept-both if the write may have landed
- *   (lost answer), else F·rb; retire → SWI (the new PAT is already stored).
+ *   before any PAT exists → F; rival check, verify or store read → F·rb; store write → F·rb (the group is read back:
+ *   unchanged, so the write did not land; F·kept-both is kept for a write that may have landed); retire → SWI.
+ * A second writer that drops the new value is absorbed (the read-back finds it missing and writes again). A cancel
+ * (SIGTERM) revokes a new PAT no store write has touched (F·rb) and names one whose write had begun (F·kept-both).
  */
 function expected(step: Step, fault: Fault): Outcome {
+  // Cancelled: a new PAT no store write has touched is revoked; one whose write had begun is left live and named.
+  if (fault.cancel) return step.phase === 'storeWrite' ? 'F·kept-both' : 'F·rb';
   const once = !fault.always;
   const absorbed =
     step.phase === 'entra' ? once && fault.entraRetry
@@ -124,7 +140,8 @@ function expected(step: Step, fault: Fault): Outcome {
     case 'storeRead':
       return 'F·rb';
     case 'storeWrite':
-      return fault.lost ? 'F·kept-both' : 'F·rb';
+      // The group is read back after a failed write; none of these faults applied it, so it is unchanged.
+      return 'F·rb';
     case 'retire':
       return 'SWI';
   }
@@ -203,8 +220,10 @@ async function runCell(cell: Cell): Promise<CellResult> {
     const path = step.path(w);
     const nth = step.nth ?? 1;
     const when = fault.always ? (nth > 1 ? { nth, times: 1_000 } : {}) : { nth };
-    const ruleId = w.emu.faults.add({ method: step.method, path, action: fault.action, ...when });
-    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    let child: ChildProcess | undefined;
+    const action = typeof fault.action === 'function' ? fault.action(step.phase, () => child?.kill('SIGTERM')) : fault.action;
+    const ruleId = w.emu.faults.add({ method: step.method, path, action, ...when });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, {}, { onSpawn: (c) => (child = c) });
     const actual = outcomeOf(run, w, old);
     try {
       assert.ok(w.emu.faults.firedCount(ruleId) >= 1, `the fault never fired: no ${step.method} ${path}`);
@@ -219,6 +238,7 @@ async function runCell(cell: Cell): Promise<CellResult> {
         assert.ok(i === (step.nth ?? 1) - 1, 'the fault hit the step\'s own request');
         assert.ok(i >= 0 && hits[i + 1] && hits[i + 1].at - hits[i].at >= 950, 'the retry after 429 waited for Retry-After');
       }
+      if (fault.cancel) assert.match(run.message, /stopped \(SIGTERM\)/, 'the result says the run was cancelled');
       if (run.result !== 'Failed' || step.phase !== 'entra') {
         assert.ok(run.variables.has('refreshToken (output)'), 'the rolled refresh token is handed on');
       }

@@ -2,7 +2,6 @@
 // error descriptions are hostile here, and the output is read with the agent's own rule (a `##vso[` anywhere in a
 // line, a bare \r ends a line, ignorable characters skipped). Summary cells must not carry markdown or HTML.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { TaskRun } from '../helpers/runTask';
 import { assertResult, CLIENT_ID, live, worldPerTest, type World } from './world';
 
@@ -44,7 +43,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
     assertResult(run, 'Succeeded');
     assertInert(run);
     assert.equal(live(w).length, 2);
-    const summary = readFileSync(run.summaries[0], 'utf8');
+    const summary = run.summaryTexts[0];
     const rows = summary.split('\n').filter((l) => l.startsWith('| svc'));
     assert.equal(rows.length, 2, summary);
     for (const row of rows) assert.equal(row.split(/(?<!\\)\|/).length, 8, `a name cannot add columns: ${row}`);

@@ -24,6 +24,39 @@ describe('e2e: rotation safety', function () {
     assert.equal(w.emu.state.pats(w.user.oid).length, 2, 'one PAT was created, and it is revoked');
   });
 
+  it('rolls back when every write fails with 5xx and the group reads back unchanged (the write did not land)', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+    const groupBefore = JSON.stringify(w.emu.state.group(w.group.id));
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, action: { kind: 'status', status: 503, retryAfterSeconds: 0 } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /Storing the new PAT failed: .*read back: the group is unchanged.*Rolled back: the new PAT \S+ was revoked/);
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId], 'nothing new is left live');
+    assert.equal(JSON.stringify(w.emu.state.group(w.group.id)), groupBefore);
+  });
+
+  it('leaves both PATs live, named, only when a write may have landed (applied, and every answer lost)', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, action: { kind: 'afterApply', then: { status: 500, retryAfterSeconds: 0 } } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    const [fresh] = live(w).filter((p) => p.authorizationId !== old.authorizationId);
+    assert.ok(fresh, 'the new PAT is live');
+    assert.match(run.message, new RegExp(`Storing the new PAT ${fresh.authorizationId} did not complete .*the write may have landed.*both were left live \\(old: ${old.authorizationId}\\)`));
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, fresh.token, 'here it did land: keeping both was right');
+  });
+
+  it('refuses to store a PAT over the refresh token when both name the same group differently (id and name)', async () => {
+    w.addPat('deploy', 2);
+    const run = await w.run({ ...w.signIn(), ...intoGroup, variableName: 'PatRotate.{displayName}', refreshTokenVariable: 'PatRotate.deploy', refreshTokenGroup: String(w.group.id) });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /Input 'variableName': PAT 'deploy' would be stored as 'PatRotate.deploy', the refresh token's variable in the same group/);
+    assert.equal(w.emu.state.group(w.group.id)!.variables['PatRotate.deploy'].value, run.variables.get('refreshToken (output)')?.value, 'the refresh token is intact');
+    assert.equal(w.emu.state.pats(w.user.oid).length, 1, 'no PAT was created');
+  });
+
   it('rolls back when the new PAT cannot be verified, before anything is stored', async () => {
     const old = w.addPat('deploy', 2);
     w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/connectionData', action: { kind: 'status', status: 403, body: { message: 'TF400813: not authorized', typeKey: 'UnauthorizedRequestException' } } });

@@ -18,8 +18,11 @@ export interface World {
   addPat(displayName: string, daysLeft: number, extra?: { scope?: string; allOrgs?: boolean; revoked?: boolean }): PatRecord;
   /** Inputs for a refresh-token sign-in against the emulator (a fresh refresh token each call). */
   signIn(): Record<string, string>;
-  /** Runs the task; every run is scanned for leaked secrets. */
-  run(inputs: RunOptions['inputs'], env?: Record<string, string>): Promise<TaskRun>;
+  /**
+   * Runs the task with debug output on (System.Debug, as a user chasing a problem would), and scans every run for
+   * leaked secrets.
+   */
+  run(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onSpawn'>): Promise<TaskRun>;
   close(): Promise<void>;
 }
 
@@ -53,11 +56,12 @@ export async function world(options: { latencyMs?: number } = {}): Promise<World
       authorityHost: emu.url,
       tenantId: s.tenantId,
     }),
-    run: async (inputs, env = {}) => {
+    run: async (inputs, env = {}, options = {}) => {
       const run = await runTask({
         inputs: { organization: `${emu.url}/contoso`, ...inputs },
-        env: { SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, ...env },
+        env: { SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, SYSTEM_DEBUG: 'true', ...env },
         caFile: emu.caFile,
+        ...options,
       });
       assertNoSecretLeaks(run, [...emu.issuedSecrets(), ...w.supplied, ...Object.entries(env).filter(([k]) => /TOKEN|PASSWORD|SECRET/.test(k) && !k.startsWith('SECRET_AGENT_')).map(([, v]) => v)]);
       return run;

@@ -7,7 +7,16 @@ export type FaultAction =
   | { kind: 'delay'; ms: number }
   | { kind: 'html' }
   | { kind: 'malformedJson' }
-  | { kind: 'afterApply'; then: 'reset' | { status: number } };
+  | { kind: 'afterApply'; then: 'reset' | { status: number; retryAfterSeconds?: number } }
+  /**
+   * Holds the request until `until` settles (or the emulator closes): before handling it, or with `answerOnly` after
+   * handling it (applied, answer not sent yet). `onHeld` fires when the hold begins, `onApplied` right after the
+   * request changed the state. With these a test orders two runs' requests exactly (e.g. a PUT that lands between
+   * another run's GET and PUT) or cancels a run at a chosen step.
+   */
+  | { kind: 'hold'; until?: Promise<unknown>; answerOnly?: boolean; onHeld?: () => void; onApplied?: () => void }
+  /** Another writer replaces the variable group right after this PUT, from a read made before it: what it added is gone. */
+  | { kind: 'lostUpdate' };
 
 export interface FaultRule {
   method?: string;

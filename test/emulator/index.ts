@@ -1,5 +1,5 @@
 /** Public API of the local Entra + Azure DevOps emulator. See README.md. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -58,6 +58,8 @@ function certificate(): Promise<CertFiles> {
       ],
     });
     const dir = mkdtempSync(join(tmpdir(), 'patrotate-emulator-'));
+    // Shared by every emulator of this process: removed when the process ends, so tests leave the temp folder clean.
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const caFile = join(dir, 'emulator-ca.pem');
     writeFileSync(caFile, pems.cert);
     return { key: pems.private, cert: pems.cert, caFile };

@@ -120,6 +120,19 @@ export class EmulatorServer {
     });
   }
 
+  /** Waits for `p` (forever when undefined); close() cuts it short. */
+  private until(p: Promise<unknown> | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => undefined, 2 ** 31 - 1);
+      this.timers.set(t, resolve);
+      void p?.then(() => {
+        clearTimeout(t);
+        this.timers.delete(t);
+        resolve();
+      }, () => resolve());
+    });
+  }
+
   /** A sleep that close() cuts short. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -151,6 +164,10 @@ export class EmulatorServer {
     };
     const action = this.o.faults.take(method, url.pathname);
     if (action?.kind === 'hang') return; // socket stays open until close()
+    if (action?.kind === 'hold' && !action.answerOnly) {
+      action.onHeld?.();
+      await this.until(action.until);
+    }
     if (action?.kind === 'reset') return reset();
     if (action?.kind === 'delay') await this.sleep(action.ms);
     if (this.closing) return;
@@ -158,11 +175,27 @@ export class EmulatorServer {
     if (injected) return reply(injected);
     const segments = url.pathname.split('/').filter(Boolean).map((x) => decodeURIComponent(x));
     const ctx: Ctx = { method, path: url.pathname, segments, query, headers: req.headers, body, state: this.o.state, baseUrl: this.o.state.baseUrl, caller };
+    const groupsBefore = action?.kind === 'lostUpdate' ? this.o.state.groups.map((g) => ({ g, variables: structuredClone(g.variables) })) : [];
     const real = route(ctx);
+    if (action?.kind === 'hold') {
+      action.onApplied?.();
+      if (action.answerOnly) {
+        action.onHeld?.();
+        await this.until(action.until);
+      }
+      if (this.closing) return;
+    }
+    if (action?.kind === 'lostUpdate') {
+      for (const { g, variables } of groupsBefore) {
+        if (JSON.stringify(g.variables) === JSON.stringify(variables)) continue;
+        g.variables = { ...variables, 'Other.Writer': { value: 'written by someone else' } };
+        g.modifiedOn = new Date(g.modifiedOn.getTime() + 1);
+      }
+    }
     if (action?.kind === 'afterApply') {
       // The operation really happened; the answer is lost.
       if (action.then === 'reset') return reset();
-      return reply(faultReply({ kind: 'status', status: action.then.status }) ?? real);
+      return reply(faultReply({ kind: 'status', status: action.then.status, retryAfterSeconds: action.then.retryAfterSeconds }) ?? real);
     }
     reply(real);
   }

@@ -1,7 +1,7 @@
 // Runs the built task exactly as the agent would: a child Node process with INPUT_* variables, the pipeline's
 // System.* variables, and the emulator's CA trusted through NODE_EXTRA_CA_CERTS. Parses the ##vso commands.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -29,8 +29,10 @@ export interface TaskRun {
   variables: Map<string, { value: string; secret: boolean; output: boolean }>;
   /** Values registered with task.setsecret. */
   secrets: string[];
-  /** Markdown files published with task.uploadsummary. */
+  /** Markdown files published with task.uploadsummary (removed with the agent's temp folder after the run). */
   summaries: string[];
+  /** Their contents. */
+  summaryTexts: string[];
 }
 
 export interface RunOptions {
@@ -41,6 +43,8 @@ export interface RunOptions {
   /** Defaults to the bundle; the vsix test passes the unpacked task. */
   entry?: string;
   timeoutMs?: number;
+  /** Called with the task's process once it is started (a test may signal it, as the agent does on a cancel). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** task-lib's mangling of an input or variable name into an environment variable name. */
@@ -57,12 +61,14 @@ export function runTask(options: RunOptions): Promise<TaskRun> {
   for (const [k, v] of Object.entries(options.inputs)) {
     if (v !== undefined) env[envName('INPUT_', k)] = String(v);
   }
-  env.AGENT_TEMPDIRECTORY = mkdtempSync(path.join(tmpdir(), 'patrotate-agent-'));
+  const agentTemp = mkdtempSync(path.join(tmpdir(), 'patrotate-agent-'));
+  env.AGENT_TEMPDIRECTORY = agentTemp;
   if (options.caFile) env.NODE_EXTRA_CA_CERTS = options.caFile;
   Object.assign(env, options.env ?? {});
 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.entry ?? BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -71,7 +77,11 @@ export function runTask(options: RunOptions): Promise<TaskRun> {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve(parseRun(code, stdout, stderr));
+      const run = parseRun(code, stdout, stderr);
+      // The summary files live in the agent's temp folder: keep their text, then leave the temp directory as it was.
+      run.summaryTexts = run.summaries.map((f) => readFileSync(f, 'utf8'));
+      rmSync(agentTemp, { recursive: true, force: true });
+      resolve(run);
     });
   });
 }
@@ -127,5 +137,6 @@ function parseRun(code: number | null, stdout: string, stderr: string): TaskRun 
     variables,
     secrets: commands.filter((c) => c.name === 'task.setsecret').map((c) => c.message),
     summaries: commands.filter((c) => c.name === 'task.uploadsummary').map((c) => c.message),
+    summaryTexts: [],
   };
 }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import type { NewPatToken, PatCreateRequest, PatStatusFilter, PatToken, PatUpdateRequest } from '../../tasks/PatRotate/src/ado/types';
 import { execute, worst, type ExecuteDeps, type PatApi } from '../../tasks/PatRotate/src/rotation/execute';
+import { Ledger, RunStopping } from '../../tasks/PatRotate/src/rotation/ledger';
 import type { Action, ListedPat } from '../../tasks/PatRotate/src/rotation/plan';
-import type { Store } from '../../tasks/PatRotate/src/rotation/stores';
+import { StoreWriteError, type Store } from '../../tasks/PatRotate/src/rotation/stores';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const DAY = 86_400_000;
@@ -51,12 +52,22 @@ class FakeStore implements Store {
   readonly where = 'fake store';
   values = new Map<string, string>();
   fail?: Error;
+  /** How many writes another writer undoes before the read-back (a lost update). */
+  dropWrites = 0;
   constructor(private readonly calls: string[]) {}
-  put(name: string, value: string): Promise<void> {
-    this.calls.push(`store ${name}`);
+  putAll(values: Readonly<Record<string, string>>): Promise<void> {
+    this.calls.push(`store ${Object.keys(values).join(',')}`);
     if (this.fail) return Promise.reject(this.fail);
-    this.values.set(name, value);
+    if (this.dropWrites > 0) {
+      this.dropWrites--;
+      return Promise.resolve();
+    }
+    for (const [k, v] of Object.entries(values)) this.values.set(k, v);
     return Promise.resolve();
+  }
+  holding(names: readonly string[]): Promise<Set<string>> {
+    this.calls.push('read back');
+    return Promise.resolve(new Set(names.filter((n) => this.values.has(n))));
   }
 }
 
@@ -96,7 +107,7 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
     assert.equal(store.values.get('V.deploy'), 'secret-new-1');
     assert.deepEqual(secrets, ['secret-new-1']);
     assert.equal(o.token, 'secret-new-1');
@@ -117,7 +128,7 @@ describe('execute: rotate', () => {
 
   it('rolls back when the store refuses the write', async () => {
     const { pats, store, deps } = setup();
-    store.fail = new AdoError('forbidden', 'needs the Administrator role', { status: 403 });
+    store.fail = new StoreWriteError('needs the Administrator role', 'all');
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
@@ -127,7 +138,7 @@ describe('execute: rotate', () => {
 
   it('keeps both PATs when the store write may have landed (answer lost)', async () => {
     const { pats, store, deps } = setup();
-    store.fail = new AdoError('transient', 'connection reset', { lostResponse: true });
+    store.fail = new StoreWriteError('connection reset', new Set());
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
@@ -164,7 +175,7 @@ describe('execute: rotate', () => {
     const k = setup();
     k.pats.add(old());
     await execute([rotate(old(), 'keep')], k.deps);
-    assert.deepEqual(k.pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy']);
+    assert.deepEqual(k.pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'read back']);
   });
 
   it('recovers a lost create: revokes the orphan it made, then creates once more', async () => {
@@ -173,7 +184,7 @@ describe('execute: rotate', () => {
     pats.failCreate.push(() => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'list active', 'verify', 'store V.deploy', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
     assert.equal(store.values.get('V.deploy'), 'secret-new-2');
     assert.deepEqual([...pats.live.keys()], ['new-2']);
   });
@@ -299,5 +310,105 @@ describe('execute: renew, revoke, skip', () => {
     const outcomes = await execute([{ kind: 'skip', pat: old(), reason: 'fresh' }], deps);
     assert.deepEqual(pats.calls, []);
     assert.equal(worst(outcomes), 'skipped');
+  });
+});
+
+describe('execute: the store is read back', () => {
+  it('writes again when another writer dropped the value, then retires the old PAT', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    store.dropWrites = 1;
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.deepEqual(pats.calls.slice(3), ['store V.deploy', 'read back', 'store V.deploy', 'read back', 'revoke old-deploy']);
+    assert.equal(store.values.get('V.deploy'), 'secret-new-1');
+  });
+
+  it('keeps the old PAT and rolls the new one back when the value is dropped after every write', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    store.dropWrites = 99;
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'failed');
+    assert.equal(pats.calls.filter((c) => c === 'store V.deploy').length, 3);
+    assert.equal(pats.calls.at(-1), 'revoke new-1');
+    assert.deepEqual([...pats.live.keys()], ['old-deploy']);
+    assert.match(o.notes.at(-1)!.text, /'V.deploy' was missing from fake store after each of 3 writes.*Rolled back: the new PAT new-1 was revoked/);
+  });
+});
+
+describe('execute: the create answer is checked against the request', () => {
+  const cases: [string, (p: NewPatToken) => NewPatToken, RegExp][] = [
+    ['a broader scope', (p) => ({ ...p, scope: 'app_token' }), /its scopes are 'app_token' \(asked for 'vso.code'\)/],
+    ['another name', (p) => ({ ...p, displayName: 'other' }), /its name is 'other' \(asked for 'deploy'\)/],
+    ['a global PAT', (p) => ({ ...p, targetAccounts: null }), /it is global/],
+    ['a validTo in the past', (p) => ({ ...p, validTo: new Date(NOW.getTime() - DAY) }), /validTo .* is already past/],
+    ['a validTo before validFrom', (p) => ({ ...p, validFrom: new Date(NOW.getTime() + 40 * DAY) }), /is not after its validFrom/],
+  ];
+  for (const [what, change, message] of cases) {
+    it(`rolls back ${what}, naming both values, and keeps the old PAT`, async () => {
+      const { pats, store, deps } = setup();
+      pats.add(old());
+      const create = pats.create.bind(pats);
+      pats.create = async (req) => change(await create(req));
+      const [o] = await execute([rotate(old())], deps);
+      assert.equal(o.result, 'failed');
+      assert.match(o.notes.at(-1)!.text, message);
+      assert.match(o.notes.at(-1)!.text, /Rolled back: the new PAT new-1 was revoked/);
+      assert.equal(store.values.size, 0);
+      assert.deepEqual([...pats.live.keys()], ['old-deploy']);
+    });
+  }
+
+  it('warns, and carries on, when a scope asked for is missing', async () => {
+    const { pats, deps } = setup();
+    pats.add(old());
+    const create = pats.create.bind(pats);
+    pats.create = async (req) => ({ ...(await create({ ...req })), scope: 'vso.code' });
+    const [o] = await execute([{ ...rotate(old()), scope: 'vso.code vso.build' } as Action], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.ok(o.notes.some((n) => n.level === 'warning' && /lacks scopes that were asked for \(vso.build\)/.test(n.text)));
+  });
+});
+
+describe('ledger: a stop undoes what is safe to undo', () => {
+  it('revokes a new PAT not yet stored, names one being stored, and refuses further changes', async () => {
+    const { pats } = setup();
+    const said: string[] = [];
+    const ledger = new Ledger((t) => said.push(t));
+    const a = ledger.createSent('a', NOW);
+    ledger.createAnswered(a, { authorizationId: 'new-a', displayName: 'a' });
+    const b = ledger.createSent('b', NOW);
+    ledger.createAnswered(b, { authorizationId: 'new-b', displayName: 'b' });
+    ledger.storing(['new-b']);
+    pats.add({ ...old('a'), authorizationId: 'new-a' });
+    pats.add({ ...old('b'), authorizationId: 'new-b' });
+    assert.deepEqual(said, ["New PAT new-a created for 'a' (not stored yet).", "New PAT new-b created for 'b' (not stored yet)."]);
+    const lines = await ledger.stop(pats, 2_000, new Set());
+    assert.deepEqual(pats.calls, ['revoke new-a']);
+    assert.match(lines.join('\n'), /revoked the new PAT new-a/);
+    assert.match(lines.join('\n'), /Left live: the new PAT new-b \('b'\) was being stored/);
+    assert.throws(() => ledger.check(), RunStopping);
+    assert.throws(() => ledger.createSent('c', NOW), RunStopping);
+  });
+
+  it('finds and revokes the PAT of a create still waiting for its answer', async () => {
+    const { pats } = setup();
+    const ledger = new Ledger();
+    ledger.createSent('deploy', NOW);
+    pats.add(old());
+    pats.add({ ...old(), authorizationId: 'orphan', validFrom: NOW });
+    const lines = await ledger.stop(pats, 2_000, new Set(['old-deploy']));
+    assert.deepEqual(pats.calls, ['list active', 'revoke orphan']);
+    assert.match(lines.join('\n'), /revoked the new PAT orphan/);
+  });
+
+  it('gives up at the deadline and names what is left', async () => {
+    const ledger = new Ledger();
+    const c = ledger.createSent('deploy', NOW);
+    ledger.createAnswered(c, { authorizationId: 'new-1', displayName: 'deploy' });
+    const hang = { listAll: () => new Promise<PatToken[]>(() => undefined), revoke: () => new Promise<void>(() => undefined) };
+    const lines = await ledger.stop(hang, 50, new Set());
+    assert.match(lines.join('\n'), /did not finish within 0 s.*\n.*Left live: the new PAT new-1/);
   });
 });

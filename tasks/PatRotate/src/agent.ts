@@ -108,3 +108,21 @@ export function finish(result: 'succeeded' | 'succeededWithIssues' | 'failed', m
   const map = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
   tl.setResult(map[result], inert(message));
 }
+
+/**
+ * Calls `handler` on a cancel (the agent sends SIGINT, then SIGTERM, then kills the process) and on an error nothing
+ * else caught. task-lib's own handlers are removed: they would fail the task as "Unhandled" before anything is undone.
+ */
+export function onStop(handler: (reason: { signal?: string; error?: unknown }) => void): void {
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
+  process.on('SIGINT', () => handler({ signal: 'SIGINT' }));
+  process.on('SIGTERM', () => handler({ signal: 'SIGTERM' }));
+  process.on('uncaughtException', (error) => handler({ error }));
+  process.on('unhandledRejection', (error) => handler({ error }));
+}
+
+/** Ends the process once everything printed so far has been written (pipes are asynchronous on Windows). */
+export function exitNow(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}

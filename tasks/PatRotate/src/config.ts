@@ -88,7 +88,8 @@ export function parseConfig(src: InputSource): Config {
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const value = text(name);
     if (value === '') return fallback;
-    const n = Number(value);
+    // Plain decimal digits only: Number() would also take 0x1E, 3e1 or 1_0 as numbers nobody meant.
+    const n = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new ConfigError(name, `'${value}' is not a whole number from ${min} to ${max}.`);
     }
@@ -142,6 +143,9 @@ export function parseConfig(src: InputSource): Config {
     }
     if (!project) throw new ConfigError('project', 'the refresh token\'s variable group needs its project: set project.');
     refreshTokenStore = { variableName: refreshTokenVariable, ref: { group, project } };
+    if (target.kind === 'variableGroup' && sameGroupRef(target.ref, refreshTokenStore.ref) && sameVariable(target.variableName, refreshTokenVariable)) {
+      throw new ConfigError('variableName', `'${target.variableName}' is refreshTokenVariable in the same variable group: a PAT stored there would overwrite the refresh token and the next run could not sign in. Use another variableName.`);
+    }
   }
 
   return Object.freeze({
@@ -253,4 +257,25 @@ function checkVariableName(input: string, name: string): void {
   if (!VARIABLE_NAME.test(name)) {
     throw new ConfigError(input, `'${name}' is not a valid variable name: use letters, digits, '.', '_' and '-' (and {displayName}).`);
   }
+  const reserved = reservedVariableName(name);
+  if (reserved) throw new ConfigError(input, reserved);
+}
+
+/** Prefixes (and names) the agent keeps for itself: a task may not set them, or setting them would change the job. */
+const RESERVED = /^(system|agent|build|release|pipeline|task|endpoint|secret)\.|^path$/i;
+
+/** Why `name` may not be used for a variable, or undefined when it may. */
+export function reservedVariableName(name: string): string | undefined {
+  if (!RESERVED.test(name)) return undefined;
+  return `'${name}' is a name the agent reserves (System.*, Agent.*, Build.*, Release.*, Pipeline.*, Task.*, Endpoint.*, Secret.*, PATH): choose another name, e.g. 'PAT.${name.replace(/^[^.]*\./, '')}'.`;
+}
+
+/** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */
+function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
+  return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
+}
+
+/** Pipeline variable names are case-insensitive. */
+export function sameVariable(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

@@ -1,27 +1,34 @@
 // Entry point. The data flows one way: inputs → sign-in → save the rolled refresh token → read PATs → plan →
 // execute → report. This file only wires the steps; the only tl.setResult calls are in agent.ts via finish/fail.
-import { agentInputs, agentNetwork, fail, finish, initStrings, jobAccessToken, loc, log, secrets, uploadSummary } from './agent';
+import { agentInputs, agentNetwork, exitNow, fail, finish, initStrings, jobAccessToken, loc, log, onStop, secrets, uploadSummary } from './agent';
 import { AdoError } from './ado/errors';
 import { AdoHttp } from './ado/http';
 import { verifyPat } from './ado/connection';
 import { PatClient } from './ado/pats';
 import type { Credential } from './ado/types';
-import { VariableGroupClient } from './ado/variableGroups';
+import { VariableGroupClient, type VariableGroup } from './ado/variableGroups';
 import { signIn } from './auth/signIn';
 import type { SignedIn } from './auth/types';
 import { ConfigError, parseConfig, type Config } from './config';
 import { execute, worst, type Outcome } from './rotation/execute';
-import { describeExpiry, plan, wantsExpired, type Action, type ListedPat } from './rotation/plan';
-import { PipelineVariableStore, VariableGroupStore, type Store } from './rotation/stores';
+import { describeExpiry, globalPatsEnd, plan, wantsExpired, type Action, type ListedPat } from './rotation/plan';
+import { Ledger } from './rotation/ledger';
+import { PipelineVariableStore, storeConfirmed, VariableGroupStore, type Store, type StoreResult } from './rotation/stores';
 import { actionWord, outputValues, subjectOf, summaryMarkdown } from './report/summary';
+
+/** What a cancel or crash needs to undo this run's changes; set once the PAT API is in reach. */
+let undo: { ledger: Ledger; pats: PatClient; knownIds: ReadonlySet<string> } | undefined;
+/** How long a cancelled run may spend revoking what it made: the agent kills the task some seconds after SIGINT. */
+const STOP_DEADLINE_MS = 5_000;
 
 async function run(): Promise<void> {
   const runStartedAt = new Date();
   initStrings();
   const cfg = parseConfig(agentInputs);
-  if (cfg.allOrgs) log.warn(loc('AllOrgsRetiring'));
+  if (cfg.allOrgs) log.warn(loc('AllOrgsRetiring', globalPatsEnd(runStartedAt)));
 
   const network = agentNetwork();
+  if (network.ignoreSslError) log.warn(loc('CertChecksOff'));
   const http = new AdoHttp(network, {
     onRetry: (r) => log.info(loc('Retrying', r.method, r.url, r.reason, Math.round(r.delayMs / 1000), r.attempt)),
   });
@@ -35,19 +42,26 @@ async function run(): Promise<void> {
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
-  await saveRefreshToken(cfg, signedIn, groups);
+  const refreshGroupId = await saveRefreshToken(cfg, signedIn, groups);
 
   // Every check that can fail on bad input happens before the first change.
-  const store = await openStore(cfg, groups, groupIdentity);
+  const opened = await openStore(cfg, groups, groupIdentity, refreshGroupId);
   log.section(loc('SectionReadPats', cfg.organization.organization));
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
   const active = await pats.listAll('active');
   const listed: ListedPat[] = active.map((p) => ({ ...p, status: 'active' }));
-  if (wantsExpired(cfg, active)) listed.push(...(await pats.listAll('expired')).map((p) => ({ ...p, status: 'expired' as const })));
-  log.info(loc('PatsFound', active.length, listed.length - active.length));
+  if (wantsExpired(cfg, active)) {
+    // A PAT that expires between the two listings would be in both: it counts once, as expired.
+    const expired = await pats.listAll('expired');
+    const expiredIds = new Set(expired.map((p) => p.authorizationId));
+    listed.splice(0, listed.length, ...listed.filter((p) => !expiredIds.has(p.authorizationId)), ...expired.map((p) => ({ ...p, status: 'expired' as const })));
+    log.info(loc('PatsFound', listed.length - expired.length, expired.length));
+  } else {
+    log.info(loc('ActivePatsFound', active.length));
+  }
 
   const now = new Date();
-  const { actions, warnings } = plan(cfg, listed, now);
+  const { actions, warnings } = plan({ ...cfg, protectedVariable: opened?.refreshTokenVariableHere }, listed, now);
   warnings.forEach((w) => log.warn(w));
   if (actions.length === 0) log.warn(loc('NothingSelected'));
 
@@ -59,15 +73,19 @@ async function run(): Promise<void> {
     return;
   }
 
-  log.section(loc('SectionExecute', capital(cfg.operation), actions.length, cfg.concurrency));
+  log.section(loc('SectionExecute', capital(cfg.operation), actions.filter((a) => a.kind !== 'skip').length, cfg.concurrency));
+  const knownIds = new Set(listed.map((p) => p.authorizationId));
+  const ledger = new Ledger(log.info);
+  undo = { ledger, pats, knownIds };
   const outcomes = await execute(actions, {
     pats,
     verify: cfg.verifyNewToken ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token)) : undefined,
-    store,
+    store: opened?.store,
+    ledger,
     setSecret: secrets.setSecret,
     now: () => new Date(),
     runStartedAt,
-    knownIds: new Set(listed.map((p) => p.authorizationId)),
+    knownIds,
     graceHours: cfg.graceHours,
     concurrency: cfg.concurrency,
   });
@@ -90,31 +108,43 @@ function jobCredential(): Credential {
   return { kind: 'bearer', token };
 }
 
-async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: VariableGroupClient): Promise<void> {
+/** Saves the rolled refresh token; returns the id of the group it went to. */
+async function saveRefreshToken(cfg: Config, signedIn: SignedIn, groups: VariableGroupClient): Promise<number | undefined> {
   const rt = signedIn.rolledRefreshToken;
-  if (!rt) return;
+  if (!rt) return undefined;
   secrets.setSecret(rt);
   secrets.setVariable('refreshToken', rt, true, true);
   if (!cfg.refreshTokenStore) {
     if (cfg.auth.method !== 'accessToken') {
       log.warn(loc('RefreshTokenNotSaved'));
     }
-    return;
+    return undefined;
   }
   const { variableName, ref } = cfg.refreshTokenStore;
+  let group: VariableGroup;
+  let result: StoreResult | undefined;
   try {
-    const group = await groups.find(ref.project, ref.group);
-    await groups.setSecret(group, variableName, rt);
-    log.info(loc('RefreshTokenSaved', group.name, variableName));
+    group = await groups.find(ref.project, ref.group);
+    // Read back like a PAT: another run's write of the group may drop it.
+    result = (await storeConfirmed(new VariableGroupStore(groups, group), { [variableName]: rt })).get(variableName);
   } catch (e) {
     throw new Error(loc('RefreshTokenSaveFailed', variableName, ref.group, e instanceof Error ? e.message : String(e)), { cause: e });
   }
+  if (result?.kind !== 'stored') throw new Error(loc('RefreshTokenSaveFailed', variableName, ref.group, result?.why ?? '?'));
+  log.info(loc('RefreshTokenSaved', group.name, variableName));
+  return group.id;
 }
 
-async function openStore(cfg: Config, groups: VariableGroupClient, identity: string): Promise<Store | undefined> {
+interface OpenedStore {
+  store: Store;
+  /** The refresh token's variable when it is saved in this very group: no PAT may be stored under its name. */
+  refreshTokenVariableHere?: string;
+}
+
+async function openStore(cfg: Config, groups: VariableGroupClient, identity: string, refreshGroupId: number | undefined): Promise<OpenedStore | undefined> {
   const target = cfg.target;
   if (target.kind === 'none' || cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
-  if (target.kind === 'variable') return new PipelineVariableStore(secrets);
+  if (target.kind === 'variable') return { store: new PipelineVariableStore(secrets) };
   const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
@@ -124,7 +154,8 @@ async function openStore(cfg: Config, groups: VariableGroupClient, identity: str
   if (!(await groups.canManage(group))) {
     throw new ConfigError('variableGroup', loc('GroupNotWritable', identity, group.name, group.name, cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'));
   }
-  return new VariableGroupStore(groups, group, identity);
+  const here = refreshGroupId === group.id ? cfg.refreshTokenStore?.variableName : undefined;
+  return { store: new VariableGroupStore(groups, group, identity), refreshTokenVariableHere: here };
 }
 
 function report(cfg: Config, outcomes: Outcome[], dryRun: boolean): void {
@@ -171,4 +202,33 @@ function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-run().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+/**
+ * A cancel (the agent sends SIGINT, then SIGTERM, then kills), or an error nothing else caught: no new change begins,
+ * every new PAT no store write has touched is revoked, and what is left live is named. Then the task fails.
+ */
+async function stop(reason: string): Promise<void> {
+  const lines = undo ? await undo.ledger.stop(undo.pats, STOP_DEADLINE_MS, undo.knownIds) : [];
+  log.errorLine(reason);
+  lines.forEach((l) => log.errorLine(l));
+  fail([reason, ...lines].join(' '));
+  exitNow(1);
+}
+
+let stopping = false;
+function stopOnce(reason: string): void {
+  if (stopping) return;
+  stopping = true;
+  void stop(reason);
+}
+
+onStop(({ signal, error }) => stopOnce(signal ? loc('Cancelled', signal) : loc('Crashed', message(error))));
+
+run().catch((e: unknown) => {
+  // Only a run that may have changed something needs the undo; a bad input or a failed sign-in fails as it is.
+  if (undo) stopOnce(message(e));
+  else if (!stopping) fail(message(e));
+});
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

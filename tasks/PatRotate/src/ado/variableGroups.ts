@@ -29,6 +29,8 @@ export interface VariableGroup {
   variables: Record<string, VariableValue>;
   variableGroupProjectReferences?: VariableGroupProjectReference[];
   providerData?: unknown;
+  /** As the service sent it: changes with every saved write, so it tells whether a write landed. */
+  modifiedOn?: string;
   /** The project it was read from (reads need a project). */
   project: string;
 }
@@ -87,27 +89,31 @@ export class VariableGroupClient {
   }
 
   /**
-   * Stores `value` as the secret variable `name` of the group and returns the group as saved.
-   *
-   * The API has no ETag, so this is read → modify → replace: an edit someone else saves between our GET and
-   * PUT is overwritten. We keep that window as short as possible by reading the group again right here.
+   * The group as stored now, read again by the id that was looked up. An answer for another id is refused: writing
+   * it back would change a group nobody chose.
    */
-  async setSecret(group: VariableGroup, name: string, value: string, identityLabel?: string): Promise<VariableGroup> {
-    return this.setSecrets(group, { [name]: value }, identityLabel);
-  }
-
-  /** Stores several secret variables in one read → modify → replace (bulk rotations into one group). */
-  async setSecrets(group: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
-    refuseKeyVault(group);
+  async read(group: VariableGroup): Promise<VariableGroup> {
     const fresh = await this.http.send<unknown>('GET', this.groupUrl(group.project, group.id), {
       credential: this.credential,
     });
     if (!isGroupJson(fresh)) {
       throw new AdoError('notFound', `Variable group '${group.name}' (id ${group.id}) no longer exists in project '${group.project}'`);
     }
-    const current = toVariableGroup(fresh, group.project);
-    refuseKeyVault(current);
+    if (fresh.id !== group.id) {
+      throw new AdoError('protocol', `Reading variable group ${group.id} answered with group ${fresh.id}; nothing was written`);
+    }
+    return toVariableGroup(fresh, group.project);
+  }
 
+  /**
+   * Replaces the group `current` (as just read) with `values` set as secret variables; returns the group as saved.
+   *
+   * The API has no ETag, so this is read → modify → replace: an edit someone else saves between the read and this
+   * PUT is overwritten, and a PUT of theirs built on an older read drops what this one added. Callers read the group
+   * back afterwards (see rotation/stores.ts) to find that out.
+   */
+  async replace(current: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
+    refuseKeyVault(current);
     const variables: Record<string, VariableValue> = {};
     for (const [key, v] of Object.entries(current.variables)) {
       // A secret sent back with value null keeps its stored value (the contract every Microsoft client relies on).
@@ -115,7 +121,7 @@ export class VariableGroupClient {
     }
     for (const [name, value] of Object.entries(values)) {
       // Pipeline variable names are case-insensitive: an existing key is updated rather than given a twin.
-      const target = Object.keys(current.variables).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+      const target = variableKey(current, name) ?? name;
       const readOnly = current.variables[target]?.isReadOnly;
       variables[target] = readOnly === undefined ? { value, isSecret: true } : { value, isSecret: true, isReadOnly: readOnly };
     }
@@ -134,7 +140,7 @@ export class VariableGroupClient {
     const url = `${this.collectionUrl}/_apis/distributedtask/variablegroups/${current.id}?api-version=${API_VERSION}`;
     try {
       const saved = await this.http.send<unknown>('PUT', url, { credential: this.credential, body });
-      return isGroupJson(saved) ? toVariableGroup(saved, group.project) : current;
+      return isGroupJson(saved) && saved.id === current.id ? toVariableGroup(saved, current.project) : current;
     } catch (e) {
       if (e instanceof AdoError && e.kind === 'forbidden') {
         const who = identityLabel ? `'${identityLabel}'` : 'The signed-in identity';
@@ -147,6 +153,17 @@ export class VariableGroupClient {
     }
   }
 
+  /** Reads the group, then sets one secret variable. */
+  async setSecret(group: VariableGroup, name: string, value: string, identityLabel?: string): Promise<VariableGroup> {
+    return this.setSecrets(group, { [name]: value }, identityLabel);
+  }
+
+  /** Reads the group, then sets several secret variables in one replace (bulk rotations into one group). */
+  async setSecrets(group: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
+    refuseKeyVault(group);
+    return this.replace(await this.read(group), values, identityLabel);
+  }
+
   private projectBase(project: string): string {
     return `${this.collectionUrl}/${encodeURIComponent(project)}/_apis/distributedtask/variablegroups`;
   }
@@ -154,6 +171,11 @@ export class VariableGroupClient {
   private groupUrl(project: string, id: number): string {
     return `${this.projectBase(project)}/${id}?api-version=${API_VERSION}`;
   }
+}
+
+/** The stored key for variable `name` (names are case-insensitive), if the group has it. */
+export function variableKey(group: VariableGroup, name: string): string | undefined {
+  return Object.keys(group.variables).find((k) => k.toLowerCase() === name.toLowerCase());
 }
 
 function refuseKeyVault(group: VariableGroup): void {
@@ -189,6 +211,7 @@ function toVariableGroup(raw: GroupJson, project: string): VariableGroup {
       ? (raw.variableGroupProjectReferences as VariableGroupProjectReference[])
       : undefined,
     providerData: raw.providerData ?? undefined,
+    modifiedOn: typeof raw.modifiedOn === 'string' ? raw.modifiedOn : undefined,
     project,
   };
 }

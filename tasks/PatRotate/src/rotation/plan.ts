@@ -1,7 +1,7 @@
 // The rotation rules, as pure code: (Config, listed PATs, now) → the actions to take. No I/O, no agent: every
 // decision the task makes about which PAT to touch, and how, is here and unit-tested.
 import type { PatToken } from '../ado/types';
-import { ConfigError, type Config, type RetireMode, type Selector } from '../config';
+import { ConfigError, reservedVariableName, sameVariable, type Config, type RetireMode, type Selector } from '../config';
 
 export type PatStatus = 'active' | 'expired';
 export interface ListedPat extends PatToken {
@@ -25,7 +25,18 @@ export interface Plan {
 export type PlanInput = Pick<
   Config,
   'operation' | 'selector' | 'scopes' | 'validityDays' | 'allOrgs' | 'rotateWithinDays' | 'warnWithinDays' | 'createIfMissing' | 'retireOld' | 'target'
->;
+> & {
+  /** The refresh token's variable when it lives in the target group: no PAT may be stored over it. */
+  protectedVariable?: string;
+};
+
+/** Global (all-organization) PATs stopped working on this day. */
+export const GLOBAL_PATS_END = new Date('2026-12-01T00:00:00Z');
+
+/** "stop working on 2026-12-01" before that day, "stopped working on 2026-12-01" from it on. */
+export function globalPatsEnd(now: Date): string {
+  return `${now >= GLOBAL_PATS_END ? 'stopped' : 'stop'} working on 2026-12-01`;
+}
 
 const DAY_MS = 86_400_000;
 
@@ -188,6 +199,11 @@ function assignVariableNames(input: PlanInput, actions: Action[]): void {
       throw new ConfigError('variableName', `PATs '${other}' and '${name}' would both be stored as '${a.variableName}': rename one of the PATs, or narrow the selection.`);
     }
     taken.set(a.variableName.toLowerCase(), name);
+    const reserved = reservedVariableName(a.variableName);
+    if (reserved) throw new ConfigError('variableName', `PAT '${name}' would be stored as ${reserved}`);
+    if (input.protectedVariable && sameVariable(a.variableName, input.protectedVariable)) {
+      throw new ConfigError('variableName', `PAT '${name}' would be stored as '${a.variableName}', the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in. Use another variableName.`);
+    }
   }
 }
 
@@ -197,7 +213,10 @@ function expiryWarnings(input: PlanInput, actions: Action[], now: Date): string[
   const warnings: string[] = [];
   for (const a of actions) {
     if (a.kind === 'rotate' && a.allOrgs) {
-      warnings.push(`PAT '${a.old.displayName}' is global (all organizations), so its replacement is too; global PATs stop working on 2026-12-01: recreate it for one organization (operation create, allOrgs false) and revoke this one.`);
+      warnings.push(`PAT '${a.old.displayName}' is global (all organizations), so its replacement is too; global PATs ${globalPatsEnd(now)}: recreate it for one organization (operation create, allOrgs false) and revoke this one.`);
+    }
+    if (a.kind === 'revoke' && a.pat.targetAccounts === null && input.selector.kind !== 'id' && input.selector.kind !== 'name') {
+      warnings.push(`Revoking PAT '${a.pat.displayName}' (${a.pat.authorizationId}), which is global: it is valid in all your organizations, so consumers in other organizations lose it too.`);
     }
     if ((a.kind !== 'skip' && a.kind !== 'list') || (a.kind === 'skip' && a.supersededBy)) continue;
     const p = a.pat;

@@ -1,13 +1,17 @@
 // create and rotate. Every new PAT goes through the same steps, in this order and no other:
-//   create → check for a rival run → verify → store → retire the old one.
+//   create → check the answer → check for a rival run → verify → store (and read back) → retire the old one.
 // The working token is never lost: until the new PAT is stored the old one is untouched, and a new PAT that fails a
 // step is revoked (rolled back). The steps run as phases over all PATs of the run, each with `concurrency` in flight,
-// so a bulk run lists once for rivals and writes each variable group once, instead of once per PAT.
+// so a bulk run lists once for rivals and writes each variable group once, instead of once per PAT. Every change is
+// recorded in the ledger first, so a cancel or crash can undo it.
 import { AdoError } from '../ado/errors';
 import type { NewPatToken, PatCreateRequest, PatToken } from '../ado/types';
-import { message, warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './execute';
+import { splitScopes } from '../scopes';
+import { Ledger } from './ledger';
+import { message, warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './outcome';
 import type { Action, ListedPat } from './plan';
 import { mapPool } from './pool';
+import { storeConfirmed } from './stores';
 
 export type Production = Outcome & { action: Extract<Action, { kind: 'create' | 'rotate' }> };
 
@@ -17,16 +21,28 @@ interface Live {
   created: NewPatToken;
 }
 
+type Deps = ExecuteDeps & { ledger: Ledger };
+
 const HOUR_MS = 3_600_000;
 /** How long before this run began another run's new PAT may have been created and still be a rival. */
 const RIVAL_WINDOW_MS = 10 * 60_000;
 /** Allowance for the service's clock against ours when matching a PAT to the request that made it. */
 const CLOCK_SKEW_MS = 2 * 60_000;
 
-export async function produceAll(items: readonly Production[], deps: ExecuteDeps): Promise<void> {
+export async function produceAll(items: readonly Production[], execDeps: ExecuteDeps): Promise<void> {
+  const deps: Deps = { ...execDeps, ledger: execDeps.ledger ?? new Ledger() };
   const ours = new Set<string>();
-  // 1. Create.
-  let live = await phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
+  let live = await createAll(items, deps, ours);
+  live = await checkAnswers(live, deps);
+  if (live.length > 0) live = await checkRivals(live, deps, ours);
+  if (deps.verify) live = await verifyAll(live, deps, deps.verify);
+  if (deps.store) live = await storeAll(live, deps);
+  await retireAll(live, deps);
+}
+
+/** 1. Create. */
+function createAll(items: readonly Production[], deps: Deps, ours: Set<string>): Promise<Live[]> {
+  return phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
     const created = await createOnce(request(o), deps, o.notes, ours);
     ours.add(created.authorizationId);
     o.pat = created;
@@ -35,77 +51,114 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
     o.notes.push({ level: 'info', text: `Created ${created.authorizationId}: valid to ${created.validTo.toISOString()}.` });
     return { o, created };
   });
+}
 
-  // 2. Rivals. Two runs rotating one PAT at once would each store their own new PAT and leave the other's live and
-  // stored nowhere. Each run lists after its own creates, so of two overlapping runs at least one sees the other's
-  // new PAT: a live PAT of the name that it did not make, that is not the one it replaces, and that is new (not
-  // listed when the run began, or created minutes before it — the other run may have created it just before this
-  // run's first listing). Seeing one, it steps back.
-  if (live.length > 0) {
-    let active: PatToken[] | undefined;
-    let listError: unknown;
-    try {
-      active = await deps.pats.listAll('active');
-    } catch (e) {
-      listError = e;
+/** 2. The answer must be the PAT that was asked for: a broader, global, misnamed or dead PAT is not stored. */
+function checkAnswers(live: Live[], deps: Deps): Promise<Live[]> {
+  return phase(live, deps, async (l) => {
+    const req = request(l.o);
+    const got = l.created;
+    const wrong: string[] = [];
+    if (got.displayName !== req.displayName) wrong.push(`its name is '${got.displayName}' (asked for '${req.displayName}')`);
+    const asked = new Set(splitScopes(req.scope.toLowerCase()));
+    const gotScopes = splitScopes(got.scope.toLowerCase());
+    const extra = gotScopes.filter((s) => !asked.has(s));
+    if (extra.length > 0) wrong.push(`its scopes are '${got.scope}' (asked for '${req.scope}')`);
+    if (!req.allOrgs && got.targetAccounts === null) wrong.push('it is global, valid in all organizations (asked for this organization only)');
+    if (got.validTo.getTime() <= deps.now().getTime()) wrong.push(`its validTo ${got.validTo.toISOString()} is already past`);
+    else if (got.validTo.getTime() <= got.validFrom.getTime()) wrong.push(`its validTo ${got.validTo.toISOString()} is not after its validFrom ${got.validFrom.toISOString()}`);
+    if (wrong.length > 0) {
+      throw await rollBack(l, deps, new Error(`Azure DevOps answered the create with a PAT other than the one asked for: ${wrong.join('; ')}.`));
     }
-    live = await phase(live, deps, async (l) => {
-      if (!active) throw await failed(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
-      // Older PATs of the name (superseded, left by retireOld shorten/keep) predate the one being replaced.
-      const replaced = l.o.action.kind === 'rotate' ? l.o.action.old : undefined;
-      const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
-      const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId)
-        && (!replaced || (p.authorizationId !== replaced.authorizationId && p.validFrom > replaced.validFrom))
-        && (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent));
-      if (rival) {
-        throw await failed(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
-      }
-      return l;
-    });
-  }
+    const missing = [...asked].filter((s) => !gotScopes.includes(s));
+    if (missing.length > 0) {
+      l.o.notes.push({ level: 'warning', text: `The new PAT lacks scopes that were asked for (${missing.join(' ')}): Azure DevOps gave '${got.scope}'; its consumers may be refused.` });
+    }
+    return l;
+  });
+}
 
-  // 3. Verify: Azure DevOps must accept the new PAT before anything depends on it.
-  const verify = deps.verify;
-  if (verify) {
-    live = await phase(live, deps, async (l) => {
-      try {
-        await verify(l.created.token);
-      } catch (e) {
-        throw await failed(l, deps, new Error(`Verifying the new PAT failed: ${message(e)}`, { cause: e }));
-      }
-      l.o.notes.push({ level: 'info', text: 'Verified: Azure DevOps accepts the new PAT.' });
-      return l;
-    });
+/**
+ * 3. Rivals. Two runs rotating one PAT at once would each store their own new PAT and leave the other's live and
+ * stored nowhere. Each run lists after its own creates, so of two overlapping runs at least one sees the other's
+ * new PAT: a live PAT of the name that it did not make, that is not the one it replaces, and that is new (not
+ * listed when the run began, or created minutes before it — the other run may have created it just before this
+ * run's first listing). Seeing one, it steps back.
+ */
+async function checkRivals(live: Live[], deps: Deps, ours: ReadonlySet<string>): Promise<Live[]> {
+  let active: PatToken[] | undefined;
+  let listError: unknown;
+  try {
+    active = await deps.pats.listAll('active');
+  } catch (e) {
+    listError = e;
   }
+  return phase(live, deps, async (l) => {
+    if (!active) throw await rollBack(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
+    // Older PATs of the name (superseded, left by retireOld shorten/keep) predate the one being replaced.
+    const replaced = l.o.action.kind === 'rotate' ? l.o.action.old : undefined;
+    const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
+    const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId)
+      && (!replaced || (p.authorizationId !== replaced.authorizationId && p.validFrom > replaced.validFrom))
+      && (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent));
+    if (rival) {
+      throw await rollBack(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
+    }
+    return l;
+  });
+}
 
-  // 4. Store, all at once: a variable group store merges the writes that wait into one.
-  const store = deps.store;
-  if (store) {
-    live = await phase(live, deps, async (l) => {
-      const name = l.o.action.variableName;
-      if (!name) return l;
-      try {
-        await store.put(name, l.created.token);
-      } catch (e) {
-        if (e instanceof AdoError && e.lostResponse) {
-          // The write may or may not have landed, and a secret cannot be read back: keep both PATs live.
-          const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
-          throw new Error(`Storing the new PAT ${l.created.authorizationId} failed with no answer (${e.message}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`, { cause: e });
-        }
-        throw await failed(l, deps, new Error(`Storing the new PAT failed: ${message(e)}`, { cause: e }));
-      }
-      l.o.storedIn = `${store.where} as '${name}'`;
-      l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn}.` });
-      return l;
-    }, live.length);
-  }
+/** 4. Verify: Azure DevOps must accept the new PAT before anything depends on it. */
+function verifyAll(live: Live[], deps: Deps, verify: (token: string) => Promise<void>): Promise<Live[]> {
+  return phase(live, deps, async (l) => {
+    try {
+      await verify(l.created.token);
+    } catch (e) {
+      throw await rollBack(l, deps, new Error(`Verifying the new PAT failed: ${message(e)}`, { cause: e }));
+    }
+    l.o.notes.push({ level: 'info', text: 'Verified: Azure DevOps accepts the new PAT.' });
+    return l;
+  });
+}
 
-  // 5. Retire the old PAT: only now is the new one in place. A failure leaves both live, which is safe.
+/**
+ * 5. Store, all values of the run in one write, read back to confirm each (another writer may drop a value: it is
+ * written again). A value known not to be stored is rolled back; one whose write may have landed is left live with
+ * the old PAT, both named.
+ */
+async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
+  const store = deps.store!;
+  const storing = live.filter((l) => l.o.action.variableName);
+  if (storing.length === 0) return live;
+  deps.ledger.check();
+  deps.ledger.storing(storing.map((l) => l.created.authorizationId));
+  const results = await storeConfirmed(store, Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])));
+  return phase(live, deps, async (l) => {
+    const name = l.o.action.variableName;
+    if (!name) return l;
+    const r = results.get(name)!;
+    if (r.kind === 'unknown') {
+      const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
+      throw new Error(`Storing the new PAT ${l.created.authorizationId} did not complete (${r.why}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`);
+    }
+    if (r.kind === 'notStored') throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
+    deps.ledger.stored(l.created.authorizationId);
+    l.o.storedIn = `${store.where} as '${name}'`;
+    const again = r.writes > 1 ? `; written ${r.writes} times, as another writer had dropped it` : '';
+    l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn} (read back${again}).` });
+    return l;
+  }, live.length);
+}
+
+/** 6. Retire the old PAT: only now is the new one in place. A failure leaves both live, which is safe. */
+async function retireAll(live: Live[], deps: Deps): Promise<void> {
   await phase(live, deps, async (l) => {
     const action = l.o.action;
     if (action.kind !== 'rotate') return l;
     try {
+      deps.ledger.retiringOld(action.old.authorizationId);
       l.o.notes.push({ level: 'info', text: await retire(action.old, action.retire, deps) });
+      deps.ledger.retiredOld(action.old.authorizationId);
     } catch (e) {
       l.o.result = 'succeededWithIssues';
       l.o.notes.push({ level: 'warning', text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${message(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.` });
@@ -116,7 +169,7 @@ export async function produceAll(items: readonly Production[], deps: ExecuteDeps
 
 /** Runs one step over every item; an item whose step throws is marked failed (with the message) and drops out. */
 async function phase<T extends { o: Production }, R>(
-  items: readonly T[], deps: ExecuteDeps, step: (item: T) => Promise<R>, concurrency = deps.concurrency,
+  items: readonly T[], deps: Deps, step: (item: T) => Promise<R>, concurrency = deps.concurrency,
 ): Promise<R[]> {
   const results = await mapPool(items, concurrency, async (item) => {
     try {
@@ -140,11 +193,11 @@ function request(o: Production): PatCreateRequest {
  * orphan (same name, new since the request, not this run's), revoke it, then create once more. When that cannot be
  * told for sure, nothing is revoked and the message says which PAT may be left over.
  */
-async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[], ours: ReadonlySet<string>): Promise<NewPatToken> {
+async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours: ReadonlySet<string>): Promise<NewPatToken> {
   const sentAt = deps.now();
   const leftover = `a PAT named '${req.displayName}' created at about ${sentAt.toISOString()} may be live and stored nowhere: check with operation list and revoke it`;
   try {
-    return secret(await deps.pats.create(req), deps);
+    return await create(req, deps);
   } catch (e) {
     if (!(e instanceof AdoError && e.lostResponse)) throw e;
     notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${e.message}); looking for a PAT it may have made.` });
@@ -160,6 +213,7 @@ async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[
     }
     for (const orphan of orphans) {
       try {
+        deps.ledger.check();
         await deps.pats.revoke(orphan.authorizationId);
       } catch (err) {
         throw new Error(`Creating the new PAT got no answer, and revoking the PAT it made (${orphan.authorizationId}) failed (${message(err)}): that PAT is live and stored nowhere: revoke it by hand.`, { cause: err });
@@ -167,7 +221,7 @@ async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[
       notes.push({ level: 'warning', text: `Revoked ${orphan.authorizationId}, created by the lost request: its value was never received.` });
     }
     try {
-      return secret(await deps.pats.create(req), deps);
+      return await create(req, deps);
     } catch (err) {
       if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
       throw err;
@@ -175,22 +229,31 @@ async function createOnce(req: PatCreateRequest, deps: ExecuteDeps, notes: Note[
   }
 }
 
-function secret(created: NewPatToken, deps: ExecuteDeps): NewPatToken {
-  deps.setSecret(created.token);
-  return created;
+/** One create request, in the ledger from before it is sent until its answer (masked at once) is in. */
+async function create(req: PatCreateRequest, deps: Deps): Promise<NewPatToken> {
+  const open = deps.ledger.createSent(req.displayName, deps.now());
+  let created: NewPatToken | undefined;
+  try {
+    created = await deps.pats.create(req);
+    deps.setSecret(created.token);
+    return created;
+  } finally {
+    deps.ledger.createAnswered(open, created);
+  }
 }
 
 /** Rolls the new PAT back and returns the error to fail the item with, saying what state it left. */
-async function failed(l: Live, deps: ExecuteDeps, cause: Error): Promise<Error> {
+async function rollBack(l: Live, deps: Deps, cause: Error): Promise<Error> {
   try {
     await deps.pats.revoke(l.created.authorizationId);
+    deps.ledger.revoked(l.created.authorizationId);
     return new Error(`${cause.message} Rolled back: the new PAT ${l.created.authorizationId} was revoked; the old PAT and the store are unchanged.`, { cause });
   } catch (e) {
     return new Error(`${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${message(e)}). The old PAT and the store are unchanged.`, { cause });
   }
 }
 
-async function retire(old: ListedPat, mode: Extract<Action, { kind: 'rotate' }>['retire'], deps: ExecuteDeps): Promise<string> {
+async function retire(old: ListedPat, mode: Extract<Action, { kind: 'rotate' }>['retire'], deps: Deps): Promise<string> {
   if (old.status === 'expired') return `The old PAT ${old.authorizationId} had already expired.`;
   if (mode === 'keep') return `Kept the old PAT ${old.authorizationId} (retireOld: keep): it stays valid until ${old.validTo.toISOString()}.`;
   if (mode === 'revoke') {
