@@ -15,6 +15,8 @@ export type FaultAction =
    * another run's GET and PUT) or cancels a run at a chosen step.
    */
   | { kind: 'hold'; until?: Promise<unknown>; answerOnly?: boolean; onHeld?: () => void; onApplied?: () => void }
+  /** A lying server: the request is handled for real, and its JSON answer is rewritten by `change` before it is sent. */
+  | { kind: 'tamper'; change: (body: unknown) => unknown }
   /** Another writer replaces the variable group right after this PUT, from a read made before it: what it added is gone. */
   | { kind: 'lostUpdate' };
 

@@ -192,6 +192,7 @@ export class EmulatorServer {
         g.modifiedOn = new Date(g.modifiedOn.getTime() + 1);
       }
     }
+    if (action?.kind === 'tamper') return reply({ ...real, body: action.change(structuredClone(real.body)) });
     if (action?.kind === 'afterApply') {
       // The operation really happened; the answer is lost.
       if (action.then === 'reset') return reset();

@@ -225,3 +225,25 @@ describe('plan: create, renew, revoke, list', () => {
     assert.match(r.warnings[1], /expired on/);
   });
 });
+
+describe('plan: global PATs and protected names', () => {
+  it('says global PATs stop working before 2026-12-01, and stopped from that day on', () => {
+    const global = pat('deploy', 2, { targetAccounts: null });
+    assert.match(plan(input(), [global], NOW).warnings.join('\n'), /global PATs stop working on 2026-12-01/);
+    const today = new Date('2026-12-01T08:00:00Z');
+    const later = pat('deploy', 2, { targetAccounts: null, validTo: new Date(today.getTime() + 2 * DAY) });
+    assert.match(plan(input(), [later], today).warnings.join('\n'), /global PATs stopped working on 2026-12-01/);
+  });
+
+  it('warns when a prefix revoke would revoke a global PAT', () => {
+    const { warnings } = plan(input({ operation: 'revoke', selector: { kind: 'prefix', prefix: 'svc-' } }), [pat('svc-a', 20, { targetAccounts: null }), pat('svc-b', 20)], NOW);
+    assert.equal(warnings.filter((w) => /Revoking PAT 'svc-a' .* which is global/.test(w)).length, 1);
+    assert.ok(!warnings.some((w) => /svc-b/.test(w)));
+  });
+
+  it('refuses a {displayName} expansion that is the refresh token variable or a reserved name', () => {
+    const group = { kind: 'variableGroup' as const, variableName: 'PAT.{displayName}', ref: { group: 'g', project: 'p' } };
+    throwsInput(() => plan(input({ target: group, protectedVariable: 'pat.deploy' }), [pat('deploy', 2)], NOW), 'variableName', /would be stored as 'PAT.deploy', the refresh token's variable/);
+    throwsInput(() => plan(input({ selector: { kind: 'prefix', prefix: 'Build.' }, target: { kind: 'variable', variableName: '{displayName}' } }), [pat('Build.Token', 2)], NOW), 'variableName', /'Build.Token' is a name the agent reserves/);
+  });
+});

@@ -1,0 +1,78 @@
+// A server that answers with something other than what was asked is not believed: a create answer that differs
+// from the request rolls the new PAT back, a group read for another id is not written, a PAT listed twice counts
+// once; and turning certificate checks off is said out loud.
+import assert from 'node:assert/strict';
+import { assertResult, live, worldPerTest, type World } from './world';
+
+type Json = Record<string, unknown>;
+const PATS = '/contoso/_apis/tokens/pats';
+const intoGroup = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' };
+
+describe('e2e: a hostile or confused server', function () {
+  this.timeout(60_000);
+  let w!: World;
+  worldPerTest((x) => (w = x));
+
+  const lies: [string, (pat: Json) => void, RegExp][] = [
+    ['a broader scope (app_token for vso.code vso.build)', (p) => (p.scope = 'app_token'), /its scopes are 'app_token' \(asked for 'vso.code vso.build'\)/],
+    ['another name', (p) => (p.displayName = 'someone-else'), /its name is 'someone-else' \(asked for 'deploy'\)/],
+    ['a global PAT when one organization was asked for', (p) => (p.targetAccounts = null), /it is global/],
+    ['a validTo in the past', (p) => (p.validTo = '2020-01-01T00:00:00Z'), /validTo .* is already past/],
+  ];
+  for (const [what, change, message] of lies) {
+    it(`a create answered with ${what} is rolled back; the old PAT stays`, async () => {
+      const old = w.addPat('deploy', 2);
+      w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'tamper', change: (b) => (change((b as { patToken: Json }).patToken), b) } });
+      const run = await w.run({ ...w.signIn(), ...intoGroup });
+      assertResult(run, 'Failed');
+      assert.match(run.message, message);
+      assert.match(run.message, /Rolled back: the new PAT \S+ was revoked/);
+      assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+      assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'], undefined, 'nothing stored');
+    });
+  }
+
+  it('a group read answered for another id is not written', async () => {
+    const old = w.addPat('deploy', 2);
+    const other = w.emu.state.addGroup('contoso', 'Platform', { name: 'other', admins: [w.user.oid], variables: {} });
+    w.emu.faults.add({ method: 'GET', path: `/contoso/Platform/_apis/distributedtask/variablegroups/${w.group.id}`, action: { kind: 'tamper', change: (b) => ({ ...(b as Json), id: other.id }) } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, new RegExp(`Reading variable group ${w.group.id} answered with group ${other.id}; nothing was written.*Rolled back`));
+    assert.ok(!w.emu.log.some((e) => e.method === 'PUT'), 'no group was written');
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+  });
+
+  it('a PAT listed as both active and expired counts once, as expired', async () => {
+    const soon = w.addPat('soon', 1);
+    w.addPat('gone', -1);
+    w.emu.faults.add({
+      method: 'GET', path: PATS,
+      action: { kind: 'tamper', change: (b) => {
+        const page = b as { patTokens: Json[] };
+        if (page.patTokens.some((p) => p.displayName === 'gone')) page.patTokens.push({ ...page.patTokens[0], authorizationId: soon.authorizationId, displayName: 'soon', validTo: '2020-01-01T00:00:00Z' });
+        return page;
+      } },
+    });
+    const run = await w.run({ ...w.signIn(), operation: 'list' });
+    assertResult(run, 'Succeeded');
+    assert.match(run.stdout, /^0 active PAT\(s\), 2 expired\.$/m);
+    assert.equal(run.variables.get('count (output)')?.value, '2');
+  });
+
+  it('warns when Agent.SkipCertValidation turns certificate checks off', async () => {
+    w.addPat('deploy', 20);
+    const run = await w.run({ ...w.signIn(), operation: 'list' }, { AGENT_SKIPCERTVALIDATION: 'true' });
+    assertResult(run, 'Succeeded');
+    assert.ok(run.warnings.some((m) => /Agent.SkipCertValidation is true: server certificates are not checked/.test(m)), run.warnings.join('\n'));
+  });
+
+  it('a rotation that lists no expired PATs does not count them', async () => {
+    w.addPat('deploy', 2);
+    w.addPat('gone', -1);
+    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'none' });
+    assertResult(run, 'Succeeded');
+    assert.match(run.stdout, /^1 active PAT\(s\)\.$/m);
+    assert.match(run.stdout, /Rotate: 1 PAT\(s\), 4 at a time/);
+  });
+});
