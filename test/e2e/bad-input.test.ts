@@ -46,7 +46,7 @@ const CASES: Case[] = [
   { name: 'variable name the agent reserves', inputs: rotate({ variableName: 'System.AccessToken' }), expect: /Input 'variableName': 'System.AccessToken' is a name the agent reserves/ },
   { name: 'PATH as the variable name', inputs: rotate({ variableName: 'path' }), expect: /Input 'variableName': 'path' is a name the agent reserves/ },
   { name: 'hexadecimal number', inputs: rotate({ validityDays: '0x1E' }), expect: /Input 'validityDays': '0x1E' is not a whole number from 1 to 365/ },
-  { name: 'number in exponent form', inputs: rotate({ concurrency: '3e1' }), expect: /Input 'concurrency': '3e1' is not a whole number from 1 to 16/ },
+  { name: 'number in exponent form', inputs: rotate({ concurrency: '1e1' }), expect: /Input 'concurrency': '1e1' is not a whole number from 1 to 16/ },
   { name: 'refresh token store without a group', inputs: rotate({ refreshTokenVariable: 'RT' }), expect: /Input 'refreshTokenGroup': refreshTokenVariable needs a variable group/ },
   { name: 'organization over http', inputs: rotate({ organization: 'http://dev.azure.com/contoso' }), expect: /Input 'organization':.*https/ },
   { name: 'organization name with a space', inputs: rotate({ organization: 'contoso org' }), expect: /Input 'organization':/ },
