@@ -1,22 +1,12 @@
-// The one seam to the agent (azure-pipelines-task-lib): inputs, secrets, variables, log structure, the job summary,
-// and the agent's proxy and certificate settings. Everything else in the task takes plain arguments.
+// The Agent (app/agent.ts) over azure-pipelines-task-lib: inputs, secrets, variables, the log, the job summary, the
+// result, the agent's proxy and certificate settings, and its signals. The only module that imports task-lib.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { InputSource } from './config';
+import type { Agent, StopReason, TaskResult } from './app/agent';
 import type { NetworkSettings } from './net/network';
-import { inert } from './report/inert';
-
-/** Strings come from task.json's `messages` (localizable through task.loc.json), beside the bundled index.js. */
-export function initStrings(): void {
-  tl.setResourcePath(path.join(__dirname, 'task.json'));
-}
-
-export function loc(key: string, ...args: (string | number)[]): string {
-  return tl.loc(key, ...args);
-}
 
 /** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
@@ -39,11 +29,6 @@ function readInput(name: string): string | undefined {
   return value;
 }
 
-export const agentInputs: InputSource = {
-  input: readInput,
-  variable: (name) => tl.getVariable(name),
-};
-
 /** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
 export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
   const cert = quietly(() => tl.getHttpCertConfiguration()) ?? undefined;
@@ -65,64 +50,55 @@ export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
 }
 
 /** The job's own access token (System.AccessToken), for groupAuth: jobToken. */
-export function jobAccessToken(): string | undefined {
+function jobAccessToken(): string | undefined {
   const token = quietly(() => tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true));
   if (token) tl.setSecret(token);
   return token || undefined;
 }
 
-/** Every line the task prints goes through `inert`: whatever part of it came from outside stays text. */
-export const log = {
-  info: (text: string): void => console.log(inert(text)),
-  debug: (text: string): void => tl.debug(inert(text)),
-  /** A warning shows on the run summary. */
-  warn: (text: string): void => tl.warning(inert(text)),
-  /** Red in the log only: the failure itself reaches the run summary once, through the task result. */
-  errorLine: (text: string): void => console.log(`##[error]${inert(text)}`),
-  section: (text: string): void => console.log(`##[section]${inert(text)}`),
-  group: (text: string): void => console.log(`##[group]${inert(text)}`),
-  endGroup: (): void => console.log('##[endgroup]'),
-};
-
-export const secrets = {
-  /** Masks the value in every later line of the log. Call before anything could print it. */
-  setSecret: (value: string): void => {
-    if (value) tl.setSecret(value);
-  },
-  setVariable: (name: string, value: string, secret: boolean, isOutput: boolean): void => tl.setVariable(name, value, secret, isOutput),
-};
+/** The agent of a real pipeline run. Strings come from task.json's `messages` beside the bundled index.js. */
+export function taskLibAgent(): Agent {
+  tl.setResourcePath(path.join(__dirname, 'task.json'));
+  const results = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
+  return {
+    input: readInput,
+    variable: (name) => tl.getVariable(name),
+    loc: (key, ...args) => tl.loc(key, ...args),
+    print: (line) => console.log(line),
+    debug: (text) => tl.debug(text),
+    warning: (text) => tl.warning(text),
+    setSecret: (value) => {
+      if (value) tl.setSecret(value);
+    },
+    setVariable: (name, value, secret, isOutput) => tl.setVariable(name, value, secret, isOutput),
+    uploadSummary,
+    complete: (result: TaskResult, message: string) => tl.setResult(results[result], message),
+    network: () => agentNetwork(),
+    jobAccessToken,
+    onStop,
+    exit: (code) => {
+      process.stdout.write('', () => process.exit(code));
+    },
+  };
+}
 
 /** Publishes markdown on the run's summary page (task.uploadsummary needs a file). */
-export function uploadSummary(markdown: string): void {
+function uploadSummary(markdown: string): void {
   const dir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
   const file = path.join(dir, `PatRotate-summary-${process.pid}-${Date.now()}.md`);
   fs.writeFileSync(file, markdown, 'utf8');
   tl.uploadSummary(file);
 }
 
-export function fail(message: string): void {
-  tl.setResult(tl.TaskResult.Failed, inert(message));
-}
-
-export function finish(result: 'succeeded' | 'succeededWithIssues' | 'failed', message: string): void {
-  const map = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
-  tl.setResult(map[result], inert(message));
-}
-
 /**
  * Calls `handler` on a cancel (the agent sends SIGINT, then SIGTERM, then kills the process) and on an error nothing
  * else caught. task-lib's own handlers are removed: they would fail the task as "Unhandled" before anything is undone.
  */
-export function onStop(handler: (reason: { signal?: string; error?: unknown }) => void): void {
+function onStop(handler: (reason: StopReason) => void): void {
   process.removeAllListeners('uncaughtException');
   process.removeAllListeners('unhandledRejection');
   process.on('SIGINT', () => handler({ signal: 'SIGINT' }));
   process.on('SIGTERM', () => handler({ signal: 'SIGTERM' }));
   process.on('uncaughtException', (error) => handler({ error }));
   process.on('unhandledRejection', (error) => handler({ error }));
-}
-
-/** Ends the process once everything printed so far has been written (pipes are asynchronous on Windows). */
-export function exitNow(code: number): void {
-  process.stdout.write('', () => process.exit(code));
 }

@@ -1,0 +1,158 @@
+// One run of the task, over an Agent. The data flows one way: inputs → sign-in → save the rolled refresh token →
+// open the store → read PATs → plan → execute → report. A cancel or an error nothing caught stops the run through
+// the ledger (see rotation/ledger.ts), which undoes what is safe to undo and names the rest.
+import { verifyPat } from '../ado/connection';
+import { AdoHttp } from '../ado/http';
+import { PatClient } from '../ado/pats';
+import type { Credential } from '../ado/types';
+import { VariableGroupClient } from '../ado/variableGroups';
+import { signIn } from '../auth/signIn';
+import { ConfigError, parseConfig } from '../config';
+import { execute } from '../rotation/execute';
+import { Ledger } from '../rotation/ledger';
+import { globalPatsEnd, plan, wantsExpired, type ListedPat } from '../rotation/plan';
+import type { Agent, StopReason } from './agent';
+import type { RunContext } from './context';
+import { logOf, type Log } from './log';
+import { openStore } from './openStore';
+import { saveRefreshToken } from './refreshToken';
+import { describe, finishRun, report } from './report';
+
+/** How long a stopping run may spend revoking what it made: the agent kills the task some seconds after SIGINT. */
+export const STOP_DEADLINE_MS = 5_000;
+
+type Undo = { ledger: Ledger; pats: PatClient; knownIds: ReadonlySet<string> };
+
+/** Runs the task to its result; resolves once the result is set, after a stop too. */
+export function run(agent: Agent): Promise<void> {
+  const log = logOf(agent);
+  return new Promise((resolve) => {
+    let undo: Undo | undefined;
+    let stopped: Promise<void> | undefined;
+    let finished = false;
+    // No further change begins, every new PAT no store write has touched is revoked, and what is left live is named.
+    const stop = (reason: string): Promise<void> | undefined =>
+      finished ? undefined : (stopped ??= (async () => {
+        const lines = undo ? await undo.ledger.stop(undo.pats, STOP_DEADLINE_MS, undo.knownIds) : [];
+        log.errorLine(reason);
+        lines.forEach((l) => log.errorLine(l));
+        log.complete('failed', [reason, ...lines].join(' '));
+        finished = true;
+        agent.exit(1);
+        resolve();
+      })());
+    agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', message(r.error))));
+
+    steps(agent, log, (u) => (undo = u)).then(
+      () => {
+        if (stopped) return;
+        finished = true;
+        resolve();
+      },
+      (e: unknown) => {
+        if (stopped) return;
+        // Only a run that may have changed something needs the undo; a bad input or a failed sign-in fails as it is.
+        if (undo) {
+          void stop(message(e));
+          return;
+        }
+        log.complete('failed', message(e));
+        finished = true;
+        resolve();
+      },
+    );
+  });
+}
+
+async function steps(agent: Agent, log: Log, setUndo: (u: Undo) => void): Promise<void> {
+  const runStartedAt = new Date();
+  const cfg = parseConfig(agent);
+  const ctx: RunContext = { agent, log, cfg };
+  if (cfg.allOrgs) log.warn(agent.loc('AllOrgsRetiring', globalPatsEnd(runStartedAt)));
+
+  const network = agent.network();
+  if (network.ignoreSslError) log.warn(agent.loc('CertChecksOff'));
+  const http = new AdoHttp(network, {
+    onRetry: (r) => log.info(agent.loc('Retrying', r.method, r.url, r.reason, Math.round(r.delayMs / 1000), r.attempt)),
+  });
+
+  log.section(agent.loc('SectionSignIn'));
+  const signedIn = await signIn(cfg.auth, { network, setSecret: (v) => agent.setSecret(v), warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
+  const who = signedIn.user.upn ?? signedIn.user.oid ?? '?';
+  log.info(agent.loc('SignedInAs', who, cfg.auth.method));
+  const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
+  const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent) : user;
+  const groupIdentity = cfg.groupAuth === 'jobToken' ? agent.loc('JobIdentity') : who;
+  const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
+
+  // The rolled refresh token replaces the one just used: save it before anything else can fail.
+  const refreshGroupId = await saveRefreshToken(ctx, signedIn, groups);
+
+  // Every check that can fail on bad input happens before the first change.
+  const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId);
+  log.section(agent.loc('SectionReadPats', cfg.organization.organization));
+  const pats = new PatClient(http, cfg.organization.patApiUrl, user);
+  const listed = await readPats(ctx, pats);
+
+  const now = new Date();
+  const { actions, warnings } = plan({ ...cfg, protectedVariable: opened?.refreshTokenVariableHere }, listed, now);
+  warnings.forEach((w) => log.warn(w));
+  if (actions.length === 0) log.warn(agent.loc('NothingSelected'));
+
+  if (cfg.dryRun) {
+    log.section(agent.loc('SectionDryRun'));
+    actions.filter((a) => a.kind !== 'list').forEach((a) => log.info(`Would ${describe(a, now)}`));
+    report(ctx, actions.map((action) => ({ action, result: 'skipped', notes: [] })), true);
+    log.complete('succeeded', agent.loc('DryRunDone', actions.length));
+    return;
+  }
+
+  log.section(agent.loc('SectionExecute', capital(cfg.operation), actions.filter((a) => a.kind !== 'skip').length, cfg.concurrency));
+  const knownIds = new Set(listed.map((p) => p.authorizationId));
+  const ledger = new Ledger(log.info);
+  setUndo({ ledger, pats, knownIds });
+  const outcomes = await execute(actions, {
+    pats,
+    verify: cfg.verifyNewToken ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token)) : undefined,
+    store: opened?.store,
+    ledger,
+    setSecret: (v) => agent.setSecret(v),
+    now: () => new Date(),
+    runStartedAt,
+    knownIds,
+    graceHours: cfg.graceHours,
+    concurrency: cfg.concurrency,
+  });
+  ledger.check(); // a run that was stopped meanwhile reports through the stop, not here
+  report(ctx, outcomes, false);
+  finishRun(ctx, outcomes);
+}
+
+/** Active PATs, and expired ones when the plan needs them (a PAT listed as both counts once, as expired). */
+async function readPats({ agent, log, cfg }: RunContext, pats: PatClient): Promise<ListedPat[]> {
+  const active = await pats.listAll('active');
+  if (!wantsExpired(cfg, active)) {
+    log.info(agent.loc('ActivePatsFound', active.length));
+    return active.map((p) => ({ ...p, status: 'active' }));
+  }
+  const expired = await pats.listAll('expired');
+  const expiredIds = new Set(expired.map((p) => p.authorizationId));
+  const stillActive = active.filter((p) => !expiredIds.has(p.authorizationId));
+  log.info(agent.loc('PatsFound', stillActive.length, expired.length));
+  return [...stillActive.map((p) => ({ ...p, status: 'active' as const })), ...expired.map((p) => ({ ...p, status: 'expired' as const }))];
+}
+
+function jobCredential(agent: Agent): Credential {
+  const token = agent.jobAccessToken();
+  if (!token) throw new ConfigError('groupAuth', agent.loc('JobTokenMissing'));
+  agent.setSecret(token);
+  return { kind: 'bearer', token };
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
