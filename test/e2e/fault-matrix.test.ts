@@ -24,9 +24,8 @@
 // Hang cells wait for the product's 30 s socket timeout (agentNetwork() has no input or variable to shorten it), so
 // the cells run in parallel (each in its own emulator) and every it() awaits its own cell.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import type { FaultAction, PatRecord } from '../emulator';
-import type { TaskRun } from '../helpers/runTask';
+import type { TaskHandle, TaskRun } from '../helpers/runTask';
 import { world, type World } from './world';
 
 type StepKey = 'signIn' | 'preflight' | 'list' | 'create' | 'rival' | 'verify' | 'storeRead' | 'storeWrite' | 'retire';
@@ -220,10 +219,10 @@ async function runCell(cell: Cell): Promise<CellResult> {
     const path = step.path(w);
     const nth = step.nth ?? 1;
     const when = fault.always ? (nth > 1 ? { nth, times: 1_000 } : {}) : { nth };
-    let child: ChildProcess | undefined;
-    const action = typeof fault.action === 'function' ? fault.action(step.phase, () => child?.kill('SIGTERM')) : fault.action;
+    let task: TaskHandle | undefined;
+    const action = typeof fault.action === 'function' ? fault.action(step.phase, () => task?.signal('SIGTERM')) : fault.action;
     const ruleId = w.emu.faults.add({ method: step.method, path, action, ...when });
-    const run = await w.run({ ...w.signIn(), ...intoGroup }, {}, { onSpawn: (c) => (child = c) });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, {}, { onStart: (t) => (task = t) });
     const actual = outcomeOf(run, w, old);
     try {
       assert.ok(w.emu.faults.firedCount(ruleId) >= 1, `the fault never fired: no ${step.method} ${path}`);

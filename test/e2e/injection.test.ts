@@ -29,7 +29,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
 
   it('PAT names in a list run', async () => {
     for (const name of HOSTILE) w.addPat(name, 20);
-    const run = await w.run({ ...w.signIn(), operation: 'list' });
+    const run = await w.spawn({ ...w.signIn(), operation: 'list' });
     assertResult(run, 'Succeeded');
     assertInert(run);
     assert.match(run.stdout, /x ＃#vso\[task\.setvariable variable=Injected\]pwned/);
@@ -39,7 +39,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
   it('PAT names in a bulk rotation into a group, and in the summary table', async () => {
     w.addPat('svc-a ##vso[task.setvariable variable=Injected]x', 2);
     w.addPat('svc-b | <img src=x onerror=alert(1)> [link](https://evil.example) `code`', 2);
-    const run = await w.run({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}' });
     assertResult(run, 'Succeeded');
     assertInert(run);
     assert.equal(live(w).length, 2);
@@ -55,7 +55,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
   it('a server error message carrying a command', async () => {
     w.addPat('deploy', 2);
     w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', action: { kind: 'status', status: 400, body: { message: 'bad\r##vso[task.setvariable variable=Injected]pwned\n##vso[task.complete result=Succeeded]ok', typeKey: 'X' } } });
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'none' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'none' });
     assertResult(run, 'Failed');
     assertInert(run);
   });
@@ -63,7 +63,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
   it('a patTokenError message carrying a command', async () => {
     w.addPat('deploy', 2);
     w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', action: { kind: 'status', status: 200, body: { patToken: null, patTokenError: 'fullScopePatPolicyViolation', patTokenErrorMessage: 'no ##vso[task.setvariable variable=Injected]pwned' } } });
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'none' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'none' });
     assertResult(run, 'Failed');
     assertInert(run);
   });
@@ -73,7 +73,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
     const evilUser = w.emu.state.addUser({ upn: 'eve##vso[task.setvariable variable=Injected]pwned@contoso.example' });
     w.emu.state.addPat(evilUser.oid, 'contoso', { displayName: 'deploy', scope: 'vso.code', validFrom: new Date(Date.now() - 86_400_000), validTo: new Date(Date.now() + 86_400_000) });
     const g = w.emu.state.addGroup('contoso', 'Platform', { name: 'grp ##vso[task.prependpath]/evil', admins: [evilUser.oid], variables: {} });
-    const run = await w.run({
+    const run = await w.spawn({
       authMethod: 'refreshToken', refreshToken: w.emu.state.issueRefreshToken(evilUser.oid, CLIENT_ID), authorityHost: w.emu.url, tenantId: w.emu.state.tenantId,
       displayName: 'deploy', target: 'variableGroup', variableGroup: String(g.id), variableName: 'Deploy.Pat',
     });
@@ -87,7 +87,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
       method: 'POST', path: `/${w.emu.state.tenantId}/oauth2/v2.0/token`,
       action: { kind: 'status', status: 400, body: { error: 'invalid_grant', error_codes: [70000], error_description: 'AADSTS70000: bad ##vso[task.setvariable variable=Injected]pwned\r##vso[task.prependpath]/evil' } },
     });
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' });
     assertResult(run, 'Failed');
     assertInert(run);
   });

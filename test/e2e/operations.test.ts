@@ -9,7 +9,7 @@ describe('e2e: operations', function () {
 
   it('rotates a due PAT into a secret pipeline variable and revokes the old one', async () => {
     const old = w.addPat('deploy', 3);
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' });
     assertResult(run, 'Succeeded');
     const now = live(w, 'deploy');
     assert.equal(now.length, 1);
@@ -35,7 +35,7 @@ describe('e2e: operations', function () {
 
   it('rotates into a variable group, keeping every other variable and secret', async () => {
     w.addPat('deploy', 1);
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' });
+    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' });
     assertResult(run, 'Succeeded');
     const fresh = live(w, 'deploy')[0];
     const g = w.emu.state.group(w.group.id)!;
@@ -114,7 +114,7 @@ describe('e2e: operations', function () {
     w.addPat('b-fresh', 90, { allOrgs: true });
     w.addPat('c-gone', -2);
     const before = w.emu.state.snapshot();
-    const run = await w.run({ ...w.signIn(), operation: 'list' });
+    const run = await w.spawn({ ...w.signIn(), operation: 'list' });
     assertResult(run, 'Succeeded');
     assert.equal(w.emu.state.snapshot(), before);
     assert.match(run.stdout, /a-soon .*expires on/);

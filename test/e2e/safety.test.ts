@@ -1,5 +1,6 @@
 // Never lose the working token: rollback, lost-create recovery, retire failures, propagation delays, policy clamps.
 import assert from 'node:assert/strict';
+import type { TaskHandle } from '../helpers/runTask';
 import { assertResult, DAY, live, worldPerTest, type World } from './world';
 
 const GROUP_PUT = /^\/contoso\/_apis\/distributedtask\/variablegroups\/\d+$/;
@@ -55,6 +56,25 @@ describe('e2e: rotation safety', function () {
     assert.match(run.message, /Input 'variableName': PAT 'deploy' would be stored as 'PatRotate.deploy', the refresh token's variable in the same group/);
     assert.equal(w.emu.state.group(w.group.id)!.variables['PatRotate.deploy'].value, run.variables.get('refreshToken (output)')?.value, 'the refresh token is intact');
     assert.equal(w.emu.state.pats(w.user.oid).length, 1, 'no PAT was created');
+  });
+
+  it('the built task, cancelled by the agent (SIGINT, then SIGTERM) during verify, revokes the new PAT once and fails', async () => {
+    const old = w.addPat('deploy', 2);
+    let task: TaskHandle | undefined;
+    const cancel = () => {
+      task?.signal('SIGINT');
+      setTimeout(() => task?.signal('SIGTERM'), 20);
+    };
+    w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/connectionData', nth: 1, action: { kind: 'hold', onHeld: cancel } });
+    const run = await w.spawn({ ...w.signIn(), ...intoGroup }, {}, { onStart: (t) => (task = t) });
+    assertResult(run, 'Failed');
+    const [made] = w.emu.state.pats(w.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
+    assert.match(run.stdout, new RegExp(`New PAT ${made.authorizationId} created for 'deploy' \\(not stored yet\\)`), 'the id was printed as soon as it existed');
+    assert.match(run.message, new RegExp(`stopped \\(SIGINT\\).*Rolled back: revoked the new PAT ${made.authorizationId}`));
+    assert.equal(run.commands.filter((c) => c.name === 'task.complete').length, 1, 'one result');
+    assert.equal(w.emu.log.filter((e) => e.method === 'DELETE').length, 1, 'revoked once');
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+    assert.equal(run.code, 1);
   });
 
   it('rolls back when the new PAT cannot be verified, before anything is stored', async () => {

@@ -1,4 +1,5 @@
-// Sign-in as the scheduled pipeline does it: the built task, real msal-node, the emulator's Entra.
+// Sign-in as the scheduled pipeline does it: real msal-node against the emulator's Entra. The first run of each method
+// goes through the built bundle (w.spawn), so task-lib's own input and debug echo is leak-scanned too.
 import assert from 'node:assert/strict';
 import { startConnectProxy } from '../helpers/connectProxy';
 import { assertResult, live, worldPerTest, type World } from './world';
@@ -15,7 +16,7 @@ describe('e2e: sign-in', function () {
   it('refreshToken: the rolled refresh token is saved before the first PAT API call, and works next time', async () => {
     w.addPat('deploy', 2);
     const first = w.signIn();
-    const run = await w.run({ ...first, ...saveRt, displayName: 'deploy' });
+    const run = await w.spawn({ ...first, ...saveRt, displayName: 'deploy' });
     assertResult(run, 'Succeeded');
     const saved = w.emu.state.group(w.group.id)!.variables['PatRotate.RefreshToken'];
     assert.equal(saved.isSecret, true);
@@ -27,9 +28,9 @@ describe('e2e: sign-in', function () {
     assert.deepEqual(run.variables.get('refreshToken (output)'), { value: saved.value, secret: true, output: true });
 
     // The next scheduled run signs in with what was saved; the consumed token is refused with a clear fix.
-    const second = await w.run({ ...first, refreshToken: saved.value, ...saveRt, operation: 'list' });
+    const second = await w.spawn({ ...first, refreshToken: saved.value, ...saveRt, operation: 'list' });
     assertResult(second, 'Succeeded');
-    const reused = await w.run({ ...first, ...saveRt, operation: 'list' });
+    const reused = await w.spawn({ ...first, ...saveRt, operation: 'list' });
     assertResult(reused, 'Failed');
     assert.match(reused.message, /AADSTS9002313.*already used.*deviceCode bootstrap again.*refreshTokenVariable/);
   });
@@ -61,7 +62,7 @@ describe('e2e: sign-in', function () {
 
   it('usernamePassword: works, and warns once that MFA and Conditional Access break it', async () => {
     w.addPat('deploy', 2);
-    const run = await w.run({ authMethod: 'usernamePassword', username: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, displayName: 'deploy' });
+    const run = await w.spawn({ authMethod: 'usernamePassword', username: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, displayName: 'deploy' });
     assertResult(run, 'Succeeded');
     assert.equal(run.warnings.filter((m) => /MFA|multi-factor/i.test(m)).length, 1);
     assert.equal(live(w, 'deploy').length, 1);
@@ -69,7 +70,7 @@ describe('e2e: sign-in', function () {
 
   it('accessToken: a user token is used as given, with no Entra call', async () => {
     w.addPat('deploy', 2);
-    const run = await w.run({ authMethod: 'accessToken', accessToken: w.emu.state.issueAccessToken(w.user.oid), displayName: 'deploy' });
+    const run = await w.spawn({ authMethod: 'accessToken', accessToken: w.emu.state.issueAccessToken(w.user.oid), displayName: 'deploy' });
     assertResult(run, 'Succeeded');
     assert.ok(w.emu.log.every((e) => !/oauth2/.test(e.path)));
   });
@@ -82,7 +83,7 @@ describe('e2e: sign-in', function () {
   ];
   for (const [name, token, pattern] of refusedOffline) {
     it(`accessToken: refuses ${name} before any network call`, async () => {
-      const run = await w.run({ authMethod: 'accessToken', accessToken: token(w), displayName: 'deploy' });
+      const run = await w.spawn({ authMethod: 'accessToken', accessToken: token(w), displayName: 'deploy' });
       assertResult(run, 'Failed');
       assert.match(run.message, pattern);
       assert.equal(w.emu.log.length, 0);
@@ -106,7 +107,7 @@ describe('e2e: sign-in', function () {
   for (const [errorNo, pattern] of aadsts) {
     it(`AADSTS${errorNo} fails with its cause and fix, before any PAT API call`, async () => {
       w.emu.state.entraFailNext({ errorNo });
-      const run = await w.run({ ...w.signIn(), displayName: 'deploy' });
+      const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' });
       assertResult(run, 'Failed');
       assert.match(run.message, new RegExp(`AADSTS${errorNo}`));
       assert.match(run.message, pattern);
@@ -121,7 +122,7 @@ describe('e2e: sign-in', function () {
     try {
       // The agent passes its proxy password as a secret variable (masked by the agent itself); task-lib echoes it
       // in a debug line while it loads, before any task code runs, so it is not part of this run's leak scan.
-      const run = await w.run({ ...w.signIn(), displayName: 'deploy' }, { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: 'proxyuser', SECRET_AGENT_PROXYPASSWORD: 'proxy-pass-123456' });
+      const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' }, { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: 'proxyuser', SECRET_AGENT_PROXYPASSWORD: 'proxy-pass-123456' });
       assertResult(run, 'Succeeded');
       const port = new URL(w.emu.url).port;
       assert.ok(proxy.tunnels.length >= 2);
@@ -137,7 +138,7 @@ describe('e2e: sign-in', function () {
     w.emu.state.addClientSecret(appId, 'client-secret-value-987654');
     w.supplied.push('client-secret-value-987654');
     const rt = w.emu.state.issueRefreshToken(w.user.oid, appId);
-    const run = await w.run({ authMethod: 'refreshToken', refreshToken: rt, clientId: appId, clientSecret: 'client-secret-value-987654', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, operation: 'list' });
+    const run = await w.spawn({ authMethod: 'refreshToken', refreshToken: rt, clientId: appId, clientSecret: 'client-secret-value-987654', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, operation: 'list' });
     assertResult(run, 'Succeeded');
   });
 });

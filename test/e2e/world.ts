@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { start, type Emulator, type PatRecord, type User, type VariableGroupRecord } from '../emulator';
 import { assertNoSecretLeaks } from '../helpers/leaks';
-import { runTask, type RunOptions, type TaskRun } from '../helpers/runTask';
+import { run as runApp } from '../../tasks/PatRotate/src/app/run';
+import { FakeAgent } from '../helpers/fakeAgent';
+import { envName, parseRun, runTask, type RunOptions, type TaskRun } from '../helpers/runTask';
 
 export const CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 export const DAY = 86_400_000;
@@ -19,15 +21,29 @@ export interface World {
   /** Inputs for a refresh-token sign-in against the emulator (a fresh refresh token each call). */
   signIn(): Record<string, string>;
   /**
-   * Runs the task with debug output on (System.Debug, as a user chasing a problem would), and scans every run for
-   * leaked secrets.
+   * Runs the task's application code in this process over a FakeAgent, with debug output on (System.Debug, as a user
+   * chasing a problem would), and scans every run for leaked secrets.
    */
-  run(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onSpawn'>): Promise<TaskRun>;
+  run(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onStart'>): Promise<TaskRun>;
+  /** The same, through the built bundle in a child process, exactly as the agent runs it. */
+  spawn(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onStart'>): Promise<TaskRun>;
   close(): Promise<void>;
 }
 
 export async function world(options: { latencyMs?: number } = {}): Promise<World> {
   const emu = await start({ latencyMs: options.latencyMs });
+  const withOrganization = (inputs: RunOptions['inputs']) => ({ organization: `${emu.url}/contoso`, ...inputs });
+  const agentEnv = (env: Record<string, string>) => ({ SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, SYSTEM_DEBUG: 'true', ...env });
+  /** What the agent would put in the task's environment. */
+  const environment = (inputs: RunOptions['inputs'], env: Record<string, string>): Record<string, string> => {
+    const out: Record<string, string> = agentEnv(env);
+    for (const [k, v] of Object.entries(withOrganization(inputs))) if (v !== undefined) out[envName('INPUT_', k)] = String(v);
+    return out;
+  };
+  const leakCandidates = (env: Record<string, string>) => [
+    ...emu.issuedSecrets(), ...w.supplied,
+    ...Object.entries(env).filter(([k]) => /TOKEN|PASSWORD|SECRET/.test(k) && !k.startsWith('SECRET_AGENT_')).map(([, v]) => v),
+  ];
   const s = emu.state;
   const user = s.addUser({ upn: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234' });
   s.addOrg('contoso');
@@ -57,13 +73,16 @@ export async function world(options: { latencyMs?: number } = {}): Promise<World
       tenantId: s.tenantId,
     }),
     run: async (inputs, env = {}, options = {}) => {
-      const run = await runTask({
-        inputs: { organization: `${emu.url}/contoso`, ...inputs },
-        env: { SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, SYSTEM_DEBUG: 'true', ...env },
-        caFile: emu.caFile,
-        ...options,
-      });
-      assertNoSecretLeaks(run, [...emu.issuedSecrets(), ...w.supplied, ...Object.entries(env).filter(([k]) => /TOKEN|PASSWORD|SECRET/.test(k) && !k.startsWith('SECRET_AGENT_')).map(([, v]) => v)]);
+      const agent = new FakeAgent(environment(inputs, env), emu.caFile);
+      options.onStart?.({ signal: (name) => agent.signal(name) });
+      await runApp(agent);
+      const run = { ...parseRun(agent.exitCode ?? 0, agent.stdout, ''), summaryTexts: agent.summaryTexts };
+      assertNoSecretLeaks(run, leakCandidates(env));
+      return run;
+    },
+    spawn: async (inputs, env = {}, options = {}) => {
+      const run = await runTask({ inputs: withOrganization(inputs), env: agentEnv(env), caFile: emu.caFile, ...options });
+      assertNoSecretLeaks(run, leakCandidates(env));
       return run;
     },
     close: () => emu.close(),

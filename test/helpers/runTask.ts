@@ -1,6 +1,6 @@
 // Runs the built task exactly as the agent would: a child Node process with INPUT_* variables, the pipeline's
 // System.* variables, and the emulator's CA trusted through NODE_EXTRA_CA_CERTS. Parses the ##vso commands.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -35,6 +35,10 @@ export interface TaskRun {
   summaryTexts: string[];
 }
 
+export interface TaskHandle {
+  signal(name: 'SIGINT' | 'SIGTERM'): void;
+}
+
 export interface RunOptions {
   inputs: Record<string, string | number | boolean | undefined>;
   /** Extra environment: System.* variables, endpoint parameters, AGENT_* settings. */
@@ -43,8 +47,8 @@ export interface RunOptions {
   /** Defaults to the bundle; the vsix test passes the unpacked task. */
   entry?: string;
   timeoutMs?: number;
-  /** Called with the task's process once it is started (a test may signal it, as the agent does on a cancel). */
-  onSpawn?: (child: ChildProcess) => void;
+  /** Called once the task runs, with a handle to signal it as the agent does on a cancel. */
+  onStart?: (task: TaskHandle) => void;
 }
 
 /** task-lib's mangling of an input or variable name into an environment variable name. */
@@ -68,7 +72,7 @@ export function runTask(options: RunOptions): Promise<TaskRun> {
 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.entry ?? BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    options.onSpawn?.(child);
+    options.onStart?.({ signal: (name) => child.kill(name) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -120,7 +124,7 @@ export function parseCommands(stdout: string): VsoCommand[] {
   return out;
 }
 
-function parseRun(code: number | null, stdout: string, stderr: string): TaskRun {
+export function parseRun(code: number | null, stdout: string, stderr: string): TaskRun {
   const commands = parseCommands(stdout);
   const complete = commands.filter((c) => c.name === 'task.complete').at(-1);
   const issues = (type: string) => commands.filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.props.type === type).map((c) => c.message);

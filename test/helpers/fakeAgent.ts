@@ -1,0 +1,120 @@
+// An in-memory Agent: the task's application code runs in the test process, and what it tells the agent is written
+// as the lines task-lib would print (same command format and escaping), so runs parse and scan exactly like those of
+// the real bundle. Inputs and variables come from an environment map with task-lib's names (INPUT_X, SYSTEM_TEAMPROJECT).
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import type { Agent, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
+import type { NetworkSettings } from '../../tasks/PatRotate/src/net/network';
+import { envName, REPO_ROOT } from './runTask';
+
+/** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
+const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
+
+let messages: Record<string, string> | undefined;
+function catalogue(): Record<string, string> {
+  messages ??= (JSON.parse(readFileSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'task.json'), 'utf8')) as { messages: Record<string, string> }).messages;
+  return messages;
+}
+
+/** task-lib's escaping of command data, and of property values. */
+const escapeData = (s: string) => s.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProp = (s: string) => escapeData(s).replace(/]/g, '%5D').replace(/;/g, '%3B');
+
+const RESULT: Record<TaskResult, string> = { succeeded: 'Succeeded', succeededWithIssues: 'SucceededWithIssues', failed: 'Failed' };
+
+export class FakeAgent implements Agent {
+  private readonly out: string[] = [];
+  private stopHandler?: (reason: StopReason) => void;
+  readonly summaryTexts: string[] = [];
+  exitCode?: number;
+
+  /** `env`: the process environment the agent would give the task (INPUT_*, SYSTEM_*, AGENT_*, ENDPOINT_*). */
+  constructor(private readonly env: Readonly<Record<string, string>>, private readonly caFile?: string) {}
+
+  /** Everything the task printed, as one stdout text. */
+  get stdout(): string {
+    return this.out.map((l) => `${l}\n`).join('');
+  }
+
+  /** As the agent does on a cancel. */
+  signal(name: 'SIGINT' | 'SIGTERM'): void {
+    this.stopHandler?.({ signal: name });
+  }
+
+  input(name: string): string | undefined {
+    const value = this.env[envName('INPUT_', name)]?.trim();
+    if (value && SECRET_INPUTS.has(name)) this.setSecret(value);
+    return value || undefined;
+  }
+
+  variable(name: string): string | undefined {
+    return this.env[envName('', name)] ?? this.env[envName('SECRET_', name)];
+  }
+
+  loc(key: string, ...args: (string | number)[]): string {
+    const text = catalogue()[key];
+    if (text === undefined) throw new Error(`no message '${key}' in task.json`);
+    return format(text, ...args);
+  }
+
+  print(line: string): void {
+    this.out.push(line);
+  }
+
+  debug(text: string): void {
+    this.out.push(`##vso[task.debug]${escapeData(text)}`);
+  }
+
+  warning(text: string): void {
+    this.out.push(`##vso[task.issue type=warning;source=TaskInternal;]${escapeData(text)}`);
+  }
+
+  setSecret(value: string): void {
+    if (value) this.out.push(`##vso[task.setsecret]${escapeData(value)}`);
+  }
+
+  setVariable(name: string, value: string, secret: boolean, isOutput: boolean): void {
+    this.out.push(`##vso[task.setvariable variable=${escapeProp(name)};isOutput=${isOutput};issecret=${secret};]${escapeData(value)}`);
+  }
+
+  uploadSummary(markdown: string): void {
+    this.summaryTexts.push(markdown);
+    this.out.push(`##vso[task.uploadsummary]in-memory-summary-${this.summaryTexts.length}.md`);
+  }
+
+  complete(result: TaskResult, message: string): void {
+    if (result === 'failed') this.out.push(`##vso[task.issue type=error;source=TaskInternal;]${escapeData(message)}`);
+    this.out.push(`##vso[task.complete result=${RESULT[result]};]${escapeData(message)}`);
+  }
+
+  /** As task-lib reads them: the proxy (with its bypass list), the CA file (here the emulator's), SkipCertValidation. */
+  network(): NetworkSettings {
+    const proxyUrl = this.variable('Agent.ProxyUrl');
+    const proxyPassword = this.variable('Agent.ProxyPassword');
+    if (proxyPassword) this.setSecret(proxyPassword);
+    const bypass = (JSON.parse(this.variable('Agent.ProxyBypassList') ?? '[]') as string[]).map((p) => new RegExp(p, 'i'));
+    return {
+      proxyFor: (url) => (proxyUrl && !bypass.some((re) => re.test(url))
+        ? { proxyUrl, proxyUsername: this.variable('Agent.ProxyUsername'), proxyPassword, proxyBypassHosts: [] }
+        : undefined),
+      cert: this.caFile ? { caFile: this.caFile } : undefined,
+      ignoreSslError: (this.variable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true',
+      timeoutMs: 30_000,
+    };
+  }
+
+  jobAccessToken(): string | undefined {
+    const token = this.env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN;
+    if (token) this.setSecret(token);
+    return token || undefined;
+  }
+
+  onStop(handler: (reason: StopReason) => void): void {
+    this.stopHandler = handler;
+  }
+
+  exit(code: number): void {
+    this.exitCode = code;
+  }
+}
