@@ -3,18 +3,19 @@
 import { inert } from '../report/inert';
 import type { Agent, TaskResult } from './agent';
 
+/** Plain functions (no `this`), so a step can be handed on alone: `warn: log.warn`. */
 export interface Log {
-  info(text: string): void;
-  debug(text: string): void;
+  info: (text: string) => void;
+  debug: (text: string) => void;
   /** A warning shows on the run summary. */
-  warn(text: string): void;
+  warn: (text: string) => void;
   /** Red in the log only: the failure itself reaches the run summary once, through the task result. */
-  errorLine(text: string): void;
-  section(text: string): void;
-  group(text: string): void;
-  endGroup(): void;
+  errorLine: (text: string) => void;
+  section: (text: string) => void;
+  group: (text: string) => void;
+  endGroup: () => void;
   /** The task's result, with its one-line message. */
-  complete(result: TaskResult, message: string): void;
+  complete: (result: TaskResult, message: string) => void;
 }
 
 export function logOf(agent: Agent): Log {
