@@ -185,12 +185,6 @@ describe('auth/signIn against the Entra emulator', function () {
       assert.deepEqual(d.sleeps, [1000]);
       assert.equal(d.warnings.length, 1);
     });
-
-    it('refuses a client secret before any network call', async () => {
-      const before = emu.log.length;
-      await expectError(signIn(cfg({ method: 'deviceCode', clientSecret: 's' }), deps()), 'config', /public client/);
-      assert.equal(emu.log.length, before);
-    });
   });
 
   describe('usernamePassword', () => {

@@ -3,6 +3,7 @@
 import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
+import { errorMessage } from './errorMessage';
 
 export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list';
 export type RetireMode = 'revoke' | 'shorten' | 'keep';
@@ -101,7 +102,7 @@ export function parseConfig(src: InputSource): Config {
   try {
     organization = resolveOrganization(text('organization'), src.variable('System.CollectionUri'));
   } catch (e) {
-    throw new ConfigError('organization', e instanceof Error ? e.message : String(e));
+    throw new ConfigError('organization', errorMessage(e));
   }
 
   const auth = parseSignIn(text, choice, int);
@@ -186,6 +187,9 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
   if (host.protocol !== 'https:') {
     throw new ConfigError('authorityHost', `'${authorityHost}' must use https (Entra and MSAL accept only https authorities).`);
   }
+  if (host.pathname.replace(/\/+$/, '') !== '' || host.search || host.hash || host.username || host.password) {
+    throw new ConfigError('authorityHost', `'${authorityHost}' must be just https://host[:port], without a path: put the tenant in tenantId.`);
+  }
   const clientId = text('clientId', AZURE_CLI_CLIENT_ID);
   if (!GUID.test(clientId)) throw new ConfigError('clientId', `'${clientId}' is not an application (client) id GUID.`);
   const cfg: SignInConfig = {
@@ -208,6 +212,9 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     usernamePassword: ['username', 'password'],
     accessToken: ['accessToken'],
   };
+  if (method === 'deviceCode' && cfg.clientSecret) {
+    throw new ConfigError('clientSecret', 'the deviceCode method runs as a public client: leave clientSecret empty, and enable "Allow public client flows" on the app registration.');
+  }
   for (const name of required[method] ?? []) {
     if (!cfg[name]) {
       const hint = method === 'refreshToken'

@@ -4,6 +4,7 @@ import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import type { SignedIn } from '../auth/types';
 import { storeConfirmed, VariableGroupStore, type StoreResult } from '../rotation/stores';
 import type { RunContext } from './context';
+import { errorMessage } from '../errorMessage';
 
 /** Saves the rolled refresh token; returns the id of the group it went to. */
 export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn: SignedIn, groups: VariableGroupClient): Promise<number | undefined> {
@@ -23,7 +24,7 @@ export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn
     // Read back like a PAT: another run's write of the group may drop it.
     result = (await storeConfirmed(new VariableGroupStore(groups, group), { [variableName]: rt })).get(variableName);
   } catch (e) {
-    throw new Error(agent.loc('RefreshTokenSaveFailed', variableName, ref.group, e instanceof Error ? e.message : String(e)), { cause: e });
+    throw new Error(agent.loc('RefreshTokenSaveFailed', variableName, ref.group, errorMessage(e)), { cause: e });
   }
   if (result?.kind !== 'stored') throw new Error(agent.loc('RefreshTokenSaveFailed', variableName, ref.group, result?.why ?? '?'));
   log.info(agent.loc('RefreshTokenSaved', group.name, variableName));

@@ -17,6 +17,7 @@ import { logOf, type Log } from './log';
 import { openStore } from './openStore';
 import { saveRefreshToken } from './refreshToken';
 import { describe, finishRun, report } from './report';
+import { errorMessage } from '../errorMessage';
 
 /** How long a stopping run may spend revoking what it made: the agent kills the task some seconds after SIGINT. */
 export const STOP_DEADLINE_MS = 5_000;
@@ -41,7 +42,7 @@ export function run(agent: Agent): Promise<void> {
         agent.exit(1);
         resolve();
       })());
-    agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', message(r.error))));
+    agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', errorMessage(r.error))));
 
     steps(agent, log, (u) => (undo = u)).then(
       () => {
@@ -53,10 +54,10 @@ export function run(agent: Agent): Promise<void> {
         if (stopped) return;
         // Only a run that may have changed something needs the undo; a bad input or a failed sign-in fails as it is.
         if (undo) {
-          void stop(message(e));
+          void stop(errorMessage(e));
           return;
         }
-        log.complete('failed', message(e));
+        log.complete('failed', errorMessage(e));
         finished = true;
         resolve();
       },
@@ -153,6 +154,3 @@ function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -15,9 +15,8 @@ export async function byRefreshToken(app: MsalApp, cfg: SignInConfig, deps: Sign
 }
 
 export async function byDeviceCode(app: MsalApp, cfg: SignInConfig, deps: SignInDeps): Promise<SignedIn> {
-  if (!(app instanceof PublicClientApplication)) {
-    throw new SignInError('config', 'The deviceCode method needs a public client: leave clientSecret empty.');
-  }
+  // config.ts refuses a clientSecret with deviceCode, so the app is a public client.
+  if (!(app instanceof PublicClientApplication)) throw new Error('deviceCode needs a public client application');
   const request: DeviceCodeRequest = {
     scopes: SCOPES,
     timeout: Math.round(cfg.deviceCodeTimeoutMinutes * 60),

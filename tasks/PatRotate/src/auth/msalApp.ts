@@ -1,7 +1,6 @@
 // One MSAL client application per sign-in attempt, configured so that it talks only to authorityHost, through
 // our network client, and never logs personal data or tokens.
 import { ConfidentialClientApplication, LogLevel, PublicClientApplication, type Configuration } from '@azure/msal-node';
-import { SignInError } from './aadErrors';
 import { createNetworkClient, type ExchangeObserver } from './networkClient';
 import type { SignInConfig, SignInDeps } from './types';
 
@@ -19,16 +18,7 @@ const MICROSOFT_HOSTS = new Set([
  * not 443 (MSAL matches on the port), which URL.host gives exactly.
  */
 export function authorityFor(authorityHost: string, tenantId: string): { authority: string; knownAuthorities: string[] } {
-  let url: URL;
-  try {
-    url = new URL(authorityHost);
-  } catch {
-    throw new SignInError('config', `The authorityHost input "${authorityHost}" is not a URL; use e.g. https://login.microsoftonline.com.`);
-  }
-  if (url.protocol !== 'https:') throw new SignInError('config', `The authorityHost input must be an https URL (MSAL refuses others), got ${url.protocol}//${url.host}.`);
-  if (url.pathname.replace(/\/+$/, '') !== '' || url.search || url.hash) {
-    throw new SignInError('config', `The authorityHost input must be just https://host[:port], without a path; put the tenant in tenantId.`);
-  }
+  const url = new URL(authorityHost); // an https origin: config.ts checked it
   const knownAuthorities = MICROSOFT_HOSTS.has(url.hostname) && url.port === '' ? [] : [url.host];
   return { authority: `${url.origin}/${encodeURIComponent(tenantId)}`, knownAuthorities };
 }

@@ -3,9 +3,10 @@ import { InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { useAccessToken } from './accessToken';
 import { explainSignInError, SignInError } from './aadErrors';
 import { byDeviceCode, byRefreshToken, byUsernamePassword } from './flows';
-import { authorityFor, createMsalApp, type MsalApp } from './msalApp';
+import { createMsalApp, type MsalApp } from './msalApp';
 import type { HttpExchange } from './networkClient';
 import { parseRetryAfter } from '../net/network';
+import { sleep } from '../time';
 import type { AuthMethod, SignedIn, SignInConfig, SignInDeps } from './types';
 
 type Flow = (app: MsalApp, cfg: SignInConfig, deps: SignInDeps) => Promise<SignedIn>;
@@ -20,11 +21,11 @@ const MAX_RETRIES = 2;
 const DEFAULT_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 60_000;
 
+/** Signs in as config.ts checked `cfg` (every input rule lives there). */
 export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<SignedIn> {
   for (const secret of [cfg.refreshToken, cfg.password, cfg.clientSecret, cfg.accessToken]) {
     if (secret) deps.setSecret(secret);
   }
-  validate(cfg);
   if (cfg.method === 'accessToken') return useAccessToken(cfg.accessToken ?? '', deps);
   if (cfg.method === 'usernamePassword') {
     deps.warn('The usernamePassword method fails as soon as MFA or Conditional Access applies to this user, and Microsoft is retiring it: '
@@ -44,7 +45,7 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
       if (wait === undefined) throw explainSignInError(err, cfg, seen.lastFailure);
       const what = seen.lastFailure?.status !== undefined ? `Entra answered HTTP ${seen.lastFailure.status}` : 'The connection to Entra broke';
       deps.info(`${what} (retry ${retries + 1} of ${MAX_RETRIES} in ${Math.round(wait / 1000)} s).`);
-      await (deps.sleep ?? delay)(wait);
+      await (deps.sleep ?? sleep)(wait);
     }
   }
 }
@@ -73,33 +74,5 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
   return Math.min(parseRetryAfter(header, now) ?? DEFAULT_RETRY_MS, MAX_RETRY_MS);
 }
 
-function validate(cfg: SignInConfig): void {
-  const missing = (what: string) => new SignInError('config', `The ${cfg.method} method needs the ${what} input.`);
-  if (!cfg.clientId) throw missing('clientId');
-  if (!cfg.tenantId) throw missing('tenantId');
-  if (cfg.method !== 'accessToken') authorityFor(cfg.authorityHost, cfg.tenantId);
-  switch (cfg.method) {
-    case 'refreshToken':
-      if (!cfg.refreshToken) throw missing('refreshToken');
-      break;
-    case 'usernamePassword':
-      if (!cfg.username) throw missing('username');
-      if (!cfg.password) throw missing('password');
-      break;
-    case 'accessToken':
-      if (!cfg.accessToken) throw missing('accessToken');
-      break;
-    case 'deviceCode':
-      if (cfg.clientSecret) {
-        throw new SignInError('config', 'The deviceCode method runs as a public client: leave clientSecret empty and enable "Allow public client flows" on the app registration.');
-      }
-      if (!(cfg.deviceCodeTimeoutMinutes > 0)) throw new SignInError('config', 'deviceCodeTimeoutMinutes must be a positive number.');
-      break;
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export { SignInError, explainSignInError };

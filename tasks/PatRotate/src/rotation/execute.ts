@@ -2,7 +2,8 @@
 // create and rotate in produce.ts, where the order of their side effects is fixed.
 import { Ledger } from './ledger';
 import type { Action } from './plan';
-import { message, warnIfClamped, type ExecuteDeps, type Outcome } from './outcome';
+import { errorMessage } from '../errorMessage';
+import { warnIfClamped, type ExecuteDeps, type Outcome } from './outcome';
 import { mapPool } from './pool';
 import { produceAll, type Production } from './produce';
 
@@ -46,6 +47,6 @@ async function runOne(outcome: Outcome, deps: ExecuteDeps & { ledger: Ledger }):
     }
   } catch (e) {
     outcome.result = 'failed';
-    notes.push({ level: 'error', text: message(e) });
+    notes.push({ level: 'error', text: errorMessage(e) });
   }
 }

@@ -2,6 +2,7 @@
 // undo what is safe to undo and name the rest. A new PAT is safe to revoke until a store write of it has begun: after
 // that the store may hold it.
 import type { PatStatusFilter, PatToken } from '../ado/types';
+import { errorMessage } from '../errorMessage';
 
 type NewPatState = 'created' | 'storing' | 'stored' | 'revoked';
 
@@ -125,14 +126,14 @@ export class Ledger {
           p.state = 'revoked';
           lines.push(`Rolled back: revoked the new PAT ${p.id} ('${p.name}'), which was not stored yet.`);
         } catch (e) {
-          lines.push(`Revoking the new PAT ${p.id} ('${p.name}') failed (${e instanceof Error ? e.message : String(e)}): it is live and stored nowhere: revoke it by hand.`);
+          lines.push(`Revoking the new PAT ${p.id} ('${p.name}') failed (${errorMessage(e)}): it is live and stored nowhere: revoke it by hand.`);
         }
       }));
     })();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       work.then(() => false, (e: unknown) => {
-        lines.push(`Looking for what to undo failed: ${e instanceof Error ? e.message : String(e)}`);
+        lines.push(`Looking for what to undo failed: ${errorMessage(e)}`);
         return false;
       }),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs))),

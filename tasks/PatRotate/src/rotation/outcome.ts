@@ -55,10 +55,6 @@ export function warnIfClamped(requested: Date, got: PatToken, notes: Note[]): vo
   }
 }
 
-export function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** The task result is the worst of the outcomes. */
 export function worst(outcomes: readonly Outcome[]): Result {
   const rank: Record<Result, number> = { skipped: 0, succeeded: 1, succeededWithIssues: 2, failed: 3 };

@@ -8,7 +8,8 @@ import { AdoError } from '../ado/errors';
 import type { NewPatToken, PatCreateRequest, PatToken } from '../ado/types';
 import { splitScopes } from '../scopes';
 import { Ledger } from './ledger';
-import { message, warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './outcome';
+import { errorMessage } from '../errorMessage';
+import { warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './outcome';
 import type { Action, ListedPat } from './plan';
 import { mapPool } from './pool';
 import { storeConfirmed } from './stores';
@@ -94,7 +95,7 @@ async function checkRivals(live: Live[], deps: Deps, ours: ReadonlySet<string>):
     listError = e;
   }
   return phase(live, deps, async (l) => {
-    if (!active) throw await rollBack(l, deps, new Error(`Checking for other runs failed: ${message(listError)}`));
+    if (!active) throw await rollBack(l, deps, new Error(`Checking for other runs failed: ${errorMessage(listError)}`));
     // Older PATs of the name (superseded, left by retireOld shorten/keep) predate the one being replaced.
     const replaced = l.o.action.kind === 'rotate' ? l.o.action.old : undefined;
     const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
@@ -114,7 +115,7 @@ function verifyAll(live: Live[], deps: Deps, verify: (token: string) => Promise<
     try {
       await verify(l.created.token);
     } catch (e) {
-      throw await rollBack(l, deps, new Error(`Verifying the new PAT failed: ${message(e)}`, { cause: e }));
+      throw await rollBack(l, deps, new Error(`Verifying the new PAT failed: ${errorMessage(e)}`, { cause: e }));
     }
     l.o.notes.push({ level: 'info', text: 'Verified: Azure DevOps accepts the new PAT.' });
     return l;
@@ -161,7 +162,7 @@ async function retireAll(live: Live[], deps: Deps): Promise<void> {
       deps.ledger.retiredOld(action.old.authorizationId);
     } catch (e) {
       l.o.result = 'succeededWithIssues';
-      l.o.notes.push({ level: 'warning', text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${message(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.` });
+      l.o.notes.push({ level: 'warning', text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${errorMessage(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.` });
     }
     return l;
   });
@@ -176,7 +177,7 @@ async function phase<T extends { o: Production }, R>(
       return { ok: true as const, value: await step(item) };
     } catch (e) {
       item.o.result = 'failed';
-      item.o.notes.push({ level: 'error', text: message(e) });
+      item.o.notes.push({ level: 'error', text: errorMessage(e) });
       return { ok: false as const };
     }
   });
@@ -206,7 +207,7 @@ async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours
       orphans = (await deps.pats.listAll('active')).filter((p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId)
         && !ours.has(p.authorizationId) && p.validFrom.getTime() >= sentAt.getTime() - CLOCK_SKEW_MS);
     } catch (err) {
-      throw new Error(`Creating the new PAT got no answer (${e.message}) and looking for what it made failed (${message(err)}): ${leftover}.`, { cause: err });
+      throw new Error(`Creating the new PAT got no answer (${e.message}) and looking for what it made failed (${errorMessage(err)}): ${leftover}.`, { cause: err });
     }
     if (orphans.length > 1) {
       throw new Error(`Creating the new PAT got no answer, and ${orphans.length} new PATs named '${req.displayName}' appeared meanwhile (${orphans.map((p) => p.authorizationId).join(', ')}), perhaps from another run: none was revoked; check with operation list and revoke the one no store holds.`, { cause: e });
@@ -216,7 +217,7 @@ async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours
         deps.ledger.check();
         await deps.pats.revoke(orphan.authorizationId);
       } catch (err) {
-        throw new Error(`Creating the new PAT got no answer, and revoking the PAT it made (${orphan.authorizationId}) failed (${message(err)}): that PAT is live and stored nowhere: revoke it by hand.`, { cause: err });
+        throw new Error(`Creating the new PAT got no answer, and revoking the PAT it made (${orphan.authorizationId}) failed (${errorMessage(err)}): that PAT is live and stored nowhere: revoke it by hand.`, { cause: err });
       }
       notes.push({ level: 'warning', text: `Revoked ${orphan.authorizationId}, created by the lost request: its value was never received.` });
     }
@@ -249,7 +250,7 @@ async function rollBack(l: Live, deps: Deps, cause: Error): Promise<Error> {
     deps.ledger.revoked(l.created.authorizationId);
     return new Error(`${cause.message} Rolled back: the new PAT ${l.created.authorizationId} was revoked; the old PAT and the store are unchanged.`, { cause });
   } catch (e) {
-    return new Error(`${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${message(e)}). The old PAT and the store are unchanged.`, { cause });
+    return new Error(`${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${errorMessage(e)}). The old PAT and the store are unchanged.`, { cause });
   }
 }
 

@@ -2,6 +2,7 @@
 // values are stored: write, read back, write again what another writer dropped, and say per value what became of it.
 import { AdoError } from '../ado/errors';
 import { variableKey, type VariableGroup, type VariableGroupClient } from '../ado/variableGroups';
+import { errorMessage } from '../errorMessage';
 
 export interface Store {
   /** In words, for logs and the summary. */
@@ -46,7 +47,7 @@ export async function storeConfirmed(store: Store, values: Readonly<Record<strin
     try {
       await store.putAll(pending);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorMessage(e);
       for (const n of names) {
         const landed = e instanceof StoreWriteError ? e.landed(n) : 'no';
         results.set(n, landed === 'no' ? { kind: 'notStored', why } : { kind: 'unknown', why: `${why} (the write may have landed)` });
@@ -57,7 +58,7 @@ export async function storeConfirmed(store: Store, values: Readonly<Record<strin
     try {
       held = await store.holding(names);
     } catch (e) {
-      const why = `the write was accepted, but reading ${store.where} back to confirm it failed: ${e instanceof Error ? e.message : String(e)}`;
+      const why = `the write was accepted, but reading ${store.where} back to confirm it failed: ${errorMessage(e)}`;
       names.forEach((n) => results.set(n, { kind: 'unknown', why }));
       return results;
     }
@@ -117,12 +118,12 @@ export class VariableGroupStore implements Store {
     try {
       before = await this.client.read(this.group);
     } catch (e) {
-      throw new StoreWriteError(message(e), 'all', { cause: e });
+      throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
     }
     try {
       await this.client.replace(before, values, this.identity);
     } catch (e) {
-      if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(message(e), 'all', { cause: e });
+      if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
       throw await this.settle(before, Object.keys(values), e);
     }
   }
@@ -154,6 +155,3 @@ export class VariableGroupStore implements Store {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
