@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { seedDemo, type DemoSeed } from '../test/emulator/demo-seed';
 import { start, type Emulator, type PatRecord, type VariableGroupRecord } from '../test/emulator';
 import { BUNDLE, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
+import { daysAgoText, daysLeftText } from '../tasks/PatRotate/src/rotation/days';
 import { palette, renderLog as render, table } from './log-render';
 
-const DAY = 24 * 3600 * 1000;
 const SECRET_INPUTS = new Set(['refreshToken', 'accessToken', 'password', 'clientSecret']);
 // Colour only on a terminal, never with NO_COLOR (scripts/log-render.ts).
 const { bold, dim, yellow, red, green, cyan } = palette(process.stdout);
@@ -37,10 +37,10 @@ function renderLog(run: TaskRun): string[] {
   return render(run, { colours: { bold, dim, yellow, red, green, cyan } });
 }
 
+/** The date, and "in N days" / "expired N days ago" counted as the task log counts them (rotation/days.ts). */
 function expiry(p: PatRecord): string {
-  const days = Math.round((p.validTo.getTime() - Date.now()) / DAY);
-  const when = days < 0 ? `expired ${-days} d ago` : `${days} d left`;
-  return `${p.validTo.toISOString().slice(0, 10)} (${when})`;
+  const left = p.validTo.getTime() - Date.now();
+  return `${p.validTo.toISOString().slice(0, 10)} (${left > 0 ? `in ${daysLeftText(left)}` : `expired ${daysAgoText(-left)} ago`})`;
 }
 
 function status(p: PatRecord): string {

@@ -256,7 +256,9 @@ function main() {
     env: { ...process.env, TFX_TRACE: '' },
   });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  process.stdout.write(output);
+  // tfx colours its output even into a pipe or a log file: pass the colours on only to a terminal, and never with NO_COLOR.
+  // eslint-disable-next-line no-control-regex
+  process.stdout.write(process.stdout.isTTY && !process.env.NO_COLOR ? output : output.replace(/\x1b\[[0-9;]*m/g, ''));
   const warnings = output.split(/\r?\n/).filter((l) => /warning:/i.test(l));
   if (r.error) fail(`could not run tfx: ${r.error.message}`);
   if (r.status !== 0) fail(`tfx extension create exited with ${r.status}.`);

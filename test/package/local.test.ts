@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers/runTask';
 import { inputsFromYaml } from '../../scripts/local';
+import { palette } from '../../scripts/log-render';
 
 /** Secrets the emulator issues: refresh tokens, device codes, JWTs, PAT values (52+ characters of base32/64). */
 const SECRET_SHAPES = /1\.AQ[A-Za-z0-9_-]{8}|DAQABAAEAAA|eyJ[A-Za-z0-9_-]{10}|[A-Za-z0-9+/_-]{52,}/;
@@ -89,6 +90,31 @@ describe('package: npm run local', function () {
     assert.throws(() => inputsFromYaml('inputs: [a, b]\n'), /no 'inputs:' block/);
     assert.throws(() => inputsFromYaml('inputs:\n  scopes: [a, b]\n'), /single value/);
     assert.throws(() => inputsFromYaml('inputs: {\n'), /not valid YAML/);
+  });
+});
+
+describe('package: colour in demo and local output', () => {
+  const saved = process.env.NO_COLOR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = saved;
+  });
+
+  it('paints only a terminal, and never with NO_COLOR set', () => {
+    delete process.env.NO_COLOR;
+    assert.equal(palette({ isTTY: true }).red('x'), '\x1b[31mx\x1b[0m');
+    assert.equal(palette({ isTTY: false }).red('x'), 'x');
+    assert.equal(palette({}).red('x'), 'x');
+    process.env.NO_COLOR = '1';
+    assert.equal(palette({ isTTY: true }).red('x'), 'x');
+  });
+
+  it('npm run demo writes no ANSI codes into a pipe', function () {
+    this.timeout(60_000);
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'build', 'scripts', 'demo.js')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(!r.stdout.includes('\x1b['), 'ANSI colour codes in the demo output');
+    assert.match(r.stdout, /\(in 3 days\)/, 'the demo table counts days as the task log does');
   });
 });
 

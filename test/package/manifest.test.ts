@@ -44,6 +44,7 @@ describe('package: publisher, links and notices', function () {
     before(() => {
       const r = pack(['--publisher', 'acme', '--repository', `${REPO}.git`]);
       assert.equal(r.status, 0, r.output);
+      assert.ok(!r.output.includes('\x1b['), 'ANSI colour codes in the packaging output (not a terminal)');
       assert.deepEqual(vsixFiles(), [`acme.pat-rotate-${version}.vsix`], 'dist/ keeps exactly the new vsix');
       entries = readZip(readFileSync(path.join(DIST, `acme.pat-rotate-${version}.vsix`)));
     });
