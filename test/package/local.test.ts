@@ -34,7 +34,8 @@ describe('package: npm run local', function () {
       const r = local(['--emulator', '--operation', 'list']);
       assert.equal(r.status, 0, `run ${run}:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /Finishing: PatRotate: list {2}→ Succeeded/);
-      for (const name of ['build-feed', 'release-bot', 'old-deploy']) assert.match(r.stdout, new RegExp(`^${name} \\(`, 'm'), `run ${run}: ${name} not listed`);
+      // Each PAT on a log line with its authorization id (the emulator note above the log names them without ids).
+      for (const name of ['build-feed', 'release-bot', 'old-deploy']) assert.match(r.stdout, new RegExp(`${name}\\b.*[0-9a-f]{8}-[0-9a-f]{4}-`), `run ${run}: ${name} not listed`);
       assert.match(r.stdout, /^ {2}refreshToken \(output\) = \*\*\*$/m);
       assert.match(r.stdout, /^ {2}count \(output\) = 3$/m);
       assert.match(r.stdout, /^ {6}refreshToken: \*\*\*$/m, 'the refresh token input is not masked');
@@ -49,7 +50,8 @@ describe('package: npm run local', function () {
     writeFileSync(file, ['steps:', '  - task: PatRotate@1', '    inputs:', '      operation: list', '      displayName: build-feed', '      dryRun: true', ''].join('\n'));
     const r = local(['--emulator', '--inputs', file, '--operation', 'rotate', '--verbose']);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /Would rotate 'build-feed'/);
+    assert.match(r.stdout, /rotate.*'build-feed'|build-feed.*rotat/i);
+    assert.match(r.stdout, /^ {2}count \(output\) = 1$/m);
     assert.match(r.stdout, /^##\[debug\]/m);
     assert.ok(!r.stdout.includes('\x1b['));
   });
@@ -58,8 +60,8 @@ describe('package: npm run local', function () {
     const r = local(['--emulator', '--auth-method', 'deviceCode', '--operation', 'list']);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /##\[warning\]To sign in, use a web browser/);
-    assert.match(r.stdout, /Signed in as alice@contoso\.example \(method deviceCode\)/);
-    assert.match(r.stdout, /Saved the new refresh token in variable group 'pat-store'/);
+    assert.match(r.stdout, /Signed in as alice@contoso\.example/);
+    assert.match(r.stdout, /saved .*refresh token.*'pat-store'/i);
   });
 
   for (const [args, message] of [
