@@ -58,7 +58,10 @@ function parseArgs(argv) {
       continue;
     }
     const m = /^--(publisher|repository)(?:=(.*))?$/s.exec(a);
-    if (!m) fail(`unknown argument '${a}'.\n${USAGE}`);
+    if (!m) {
+      const hint = a.startsWith('-') ? '' : ' (with npm, flags go after a lone `--`: npm run package -- --publisher <id>)';
+      fail(`unknown argument '${a}'${hint}.\n${USAGE}`);
+    }
     let value = m[2];
     if (value === undefined) {
       value = argv[i + 1];
