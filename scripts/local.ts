@@ -104,8 +104,10 @@ export function parseArgs(argv: string[], known: Set<string>): Options {
       if (at <= 0) throw new UsageError(`--input needs name=value, not '${v}'.`);
       set(v.slice(0, at).trim(), v.slice(at + 1));
     } else if (flag === '--inputs') {
-      const file = value();
-      if (!existsSync(file)) throw new UsageError(`--inputs: ${file} does not exist.`);
+      // npm runs scripts in the package root: a relative path is meant from where `npm run local` was typed.
+      const given = value();
+      const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), given);
+      if (!existsSync(file)) throw new UsageError(`--inputs: ${given} does not exist.`);
       // The file comes first: flags given on the command line override it, whatever their order.
       const fromFile = inputsFromYaml(readFileSync(file, 'utf8'), file);
       for (const [k, v] of fromFile) if (!o.inputs.has(k)) set(k, v);
@@ -164,6 +166,8 @@ interface Outcome {
   message: string;
   code: number | null;
   outputs: { name: string; value: string; secret: boolean }[];
+  /** Markdown files the task published with task.uploadsummary (in its temp directory). */
+  summaries: string[];
 }
 
 /** Runs the bundle, streaming its log line by line (a device code must show while the task waits). */
@@ -178,13 +182,14 @@ function runStreaming(inputs: Map<string, string>, env: Record<string, string>, 
 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BUNDLE], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const outcome: Outcome = { message: '', code: null, outputs: [] };
+    const outcome: Outcome = { message: '', code: null, outputs: [], summaries: [] };
     const onLine = (raw: string): void => {
       for (const cmd of raw.startsWith('##vso[') ? parseCommands(raw) : []) {
         if (cmd.name === 'task.complete') {
           outcome.result = cmd.props.result;
           outcome.message = cmd.message;
         }
+        if (cmd.name === 'task.uploadsummary') outcome.summaries.push(cmd.message);
         if (cmd.name === 'task.setvariable') {
           const name = `${cmd.props.variable}${cmd.props.isoutput === 'true' ? ' (output)' : ''}`;
           outcome.outputs = outcome.outputs.filter((x) => x.name !== name);
@@ -276,6 +281,7 @@ async function main(argv: string[]): Promise<number> {
     say(c.bold('Outputs') + c.dim(' (secret values masked)'));
     if (outcome.outputs.length === 0) say(c.dim('  (none)'));
     for (const v of outcome.outputs) say(`  ${v.name} = ${v.secret ? '***' : masker.mask(v.value)}`);
+    for (const f of outcome.summaries) say(c.dim(`  Run summary (markdown, names and ids only): ${f}`));
     if (!o.emulator && inputs.get('authMethod') === 'deviceCode' && ok && !inputs.has('refreshTokenGroup')) {
       say(c.dim('  The refresh token is not saved anywhere: add --save-to-group <group> --project <name> to keep it for scheduled runs.'));
     }
