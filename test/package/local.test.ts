@@ -9,8 +9,8 @@ import { REPO_ROOT } from '../helpers/runTask';
 import { inputsFromYaml } from '../../scripts/local';
 import { palette } from '../../scripts/log-render';
 
-/** Secrets the emulator issues: refresh tokens, device codes, JWTs, PAT values (52+ characters of base32/64). */
-const SECRET_SHAPES = /1\.AQ[A-Za-z0-9_-]{8}|DAQABAAEAAA|eyJ[A-Za-z0-9_-]{10}|[A-Za-z0-9+/_-]{52,}/;
+/** Secrets the emulator issues: refresh tokens, device codes, JWTs, PAT values (52 base32 characters). */
+const SECRET_SHAPES = /1\.AQ[A-Za-z0-9_-]{8}|DAQABAAEAAA|eyJ[A-Za-z0-9_-]{10}|\b[a-z2-7]{52}\b|[A-Za-z0-9_-]{64,}/;
 
 function local(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const base: Record<string, string> = {};
