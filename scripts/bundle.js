@@ -1,7 +1,10 @@
 // Bundles the task into one CommonJS file beside its task.json, so the extension ships no node_modules.
+// Also writes esbuild's metafile to build/bundle-meta.json: package.js generates THIRD-PARTY-NOTICES.txt from it.
 'use strict';
+const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
+const { METAFILE } = require('./notices');
 
 const taskDir = path.join(__dirname, '..', 'tasks', 'PatRotate');
 esbuild
@@ -17,5 +20,11 @@ esbuild
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: path.join(__dirname, '..'),
+  })
+  .then((result) => {
+    fs.mkdirSync(path.dirname(METAFILE), { recursive: true });
+    fs.writeFileSync(METAFILE, `${JSON.stringify(result.metafile)}\n`);
   })
   .catch(() => process.exit(1));

@@ -10,18 +10,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { seedDemo, type DemoSeed } from '../test/emulator/demo-seed';
 import { start, type Emulator, type PatRecord, type VariableGroupRecord } from '../test/emulator';
-import { BUNDLE, parseCommands, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
+import { BUNDLE, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
+import { daysAgoText, daysLeftText } from '../tasks/PatRotate/src/rotation/days';
+import { palette, renderLog as render, table } from './log-render';
 
-const DAY = 24 * 3600 * 1000;
 const SECRET_INPUTS = new Set(['refreshToken', 'accessToken', 'password', 'clientSecret']);
-const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code: string) => (s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = paint('1');
-const dim = paint('2');
-const yellow = paint('33');
-const red = paint('31');
-const green = paint('32');
-const cyan = paint('36');
+// Colour only on a terminal, never with NO_COLOR (scripts/log-render.ts).
+const { bold, dim, yellow, red, green, cyan } = palette(process.stdout);
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -39,59 +34,19 @@ function taskEntry(): { entry: string; label: string } {
 
 /** Renders agent output as the pipeline log shows it: ##vso commands consumed, issues marked, secrets masked. */
 function renderLog(run: TaskRun): string[] {
-  const secrets = new Set<string>(run.secrets.filter(Boolean));
-  for (const v of run.variables.values()) if (v.secret && v.value) secrets.add(v.value);
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
-  const mask = (s: string): string => ordered.reduce((acc, secret) => acc.split(secret).join('***'), s);
-
-  const lines: string[] = [];
-  for (const raw of run.stdout.split(/\r?\n/)) {
-    if (raw === '') continue;
-    const [cmd] = raw.startsWith('##vso[') ? parseCommands(raw) : [];
-    if (!cmd) {
-      if (raw.startsWith('##[section]')) lines.push(cyan(mask(raw)));
-      else if (raw.startsWith('##[group]') || raw.startsWith('##[endgroup]')) lines.push(dim(mask(raw)));
-      else lines.push(mask(raw));
-      continue;
-    }
-    switch (cmd.name) {
-      case 'task.issue':
-      case 'task.logissue':
-        if (cmd.props.type === 'error') lines.push(red(`##[error]${mask(cmd.message)}`));
-        else lines.push(yellow(`##[warning]${mask(cmd.message)}`));
-        break;
-      case 'task.complete':
-        if (cmd.props.result === 'Failed') lines.push(red(`##[error]${mask(cmd.message)}`));
-        else if (cmd.props.result === 'SucceededWithIssues') lines.push(yellow(`##[warning]${mask(cmd.message)}`));
-        break;
-      case 'task.uploadsummary':
-        lines.push(dim('(job summary published on the run\'s Extensions tab)'));
-        break;
-      default: // setsecret, setvariable, debug: consumed by the agent, not shown
-        break;
-    }
-  }
-  for (const raw of run.stderr.split(/\r?\n/)) if (raw.trim()) lines.push(red(mask(raw)));
-  return lines;
+  return render(run, { colours: { bold, dim, yellow, red, green, cyan } });
 }
 
+/** The date, and "in N days" / "expired N days ago" counted as the task log counts them (rotation/days.ts). */
 function expiry(p: PatRecord): string {
-  const days = Math.round((p.validTo.getTime() - Date.now()) / DAY);
-  const when = days < 0 ? `expired ${-days} d ago` : `${days} d left`;
-  return `${p.validTo.toISOString().slice(0, 10)} (${when})`;
+  const left = p.validTo.getTime() - Date.now();
+  return `${p.validTo.toISOString().slice(0, 10)} (${left > 0 ? `in ${daysLeftText(left)}` : `expired ${daysAgoText(-left)} ago`})`;
 }
 
 function status(p: PatRecord): string {
   if (p.revoked) return red('revoked');
   if (p.validTo.getTime() <= Date.now()) return dim('expired');
   return green('live');
-}
-
-function table(rows: string[][]): string[] {
-  // eslint-disable-next-line no-control-regex
-  const width = (s: string): number => s.replace(/\x1b\[\d+m/g, '').length;
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => width(r[i]))));
-  return rows.map((r) => `  ${r.map((c, i) => c + ' '.repeat(widths[i] - width(c))).join('  ')}`.trimEnd());
 }
 
 function printPats(emu: Emulator, seed: DemoSeed): void {

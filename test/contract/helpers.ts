@@ -2,27 +2,24 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Emulator } from '../emulator';
 
 /** Parsed JSON from specs or responses (tests index into it freely). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-/** Walks up from this file to the first `shared/specs` directory (repo sibling `../shared/specs`). */
+/** The REST specs and httpExamples the tests read, copied into the repository (see test/fixtures/specs/PROVENANCE.md). */
 export function specsDir(): string {
-  let dir = __dirname;
-  for (;;) {
-    for (const c of [join(dir, 'shared', 'specs'), join(dir, '..', 'shared', 'specs')]) if (existsSync(c)) return c;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('shared/specs not found above ' + __dirname);
-    dir = up;
-  }
+  // build/test/contract → repo root → test/fixtures/specs (the fixtures are read from the source tree, not copied to build/).
+  return join(__dirname, '..', '..', '..', 'test', 'fixtures', 'specs');
 }
 
 /** Parses a spec JSON file (the copies keep their UTF-8 BOM). */
 export function loadSpec(rel: string): Json {
-  return JSON.parse(readFileSync(join(specsDir(), rel), 'utf8').replace(/^\uFEFF/, ''));
+  const file = join(specsDir(), rel);
+  if (!existsSync(file)) throw new Error(`${rel} is not in test/fixtures/specs: copy it byte-for-byte from the specs snapshot and list it in PROVENANCE.md`);
+  return JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
 }
 
 export interface CallResult {

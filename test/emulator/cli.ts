@@ -1,6 +1,7 @@
 /** `node build/test/emulator/cli.js [--port N] [--latency MS] [--interval S]`: the emulator with the demo seed, until Ctrl-C. */
 import { start } from './index';
 import { seedDemo } from './demo-seed';
+import { daysLeftText } from '../../tasks/PatRotate/src/rotation/days';
 
 function arg(name: string): number | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     `Organization URL:   ${em.url}/${seed.org.name}`,
     `Project:            ${seed.project.name}`,
     `Variable group:     ${seed.group.name} (id ${seed.group.id})`,
-    `PATs:               ${seed.pats.expiringSoon.displayName} (expires in 3 days), ${seed.pats.fresh.displayName} (60 days), ${seed.pats.expired.displayName} (expired)`,
+    `PATs:               ${[seed.pats.expiringSoon, seed.pats.fresh, seed.pats.expired].map((p) => `${p.displayName} (${p.validTo.getTime() > Date.now() ? `expires in ${daysLeftText(p.validTo.getTime() - Date.now())}` : 'expired'})`).join(', ')}`,
     `Refresh token:      ${seed.refreshToken}`,
     'Press Ctrl-C to stop.',
   ];

@@ -48,7 +48,7 @@ describe('package: documentation', () => {
   it('ships an MIT licence, a changelog for the current version and a Marketplace overview', () => {
     assert.match(read('LICENSE'), /MIT License[\s\S]*Copyright \(c\) 2026 PatRotate contributors/);
     const version = (JSON.parse(read('package.json')) as { version: string }).version;
-    assert.match(read('CHANGELOG.md'), new RegExp(`^## ${version.replace(/\./g, '\\.')}\\b`, 'm'));
+    assert.match(read('CHANGELOG.md'), new RegExp(`^## ${version.replace(/\./g, '\\.')}\\b`, 'm'), `CHANGELOG.md has no '## ${version}' entry: add one for the version in package.json (README, Release)`);
     assert.ok(read('overview.md').length > 500);
   });
 });

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../helpers/runTask';
 type Json = any;
 
 const TASK_DIR = path.join(REPO_ROOT, 'tasks', 'PatRotate');
-const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
+const SPECS = path.join(REPO_ROOT, 'test', 'fixtures', 'specs');
 
 function readJson(file: string): Json {
   return JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
@@ -57,7 +57,7 @@ describe('package: task.json', () => {
   const srcFiles = sources(path.join(TASK_DIR, 'src'));
 
   it('validates against tasks.schema.json (draft-04)', () => {
-    const schema = readJson(path.join(SHARED, 'specs', 'tasks.schema.json'));
+    const schema = readJson(path.join(SPECS, 'tasks.schema.json'));
     const ajv = new Ajv({ unicodeRegExp: false, strict: false, allErrors: true });
     const validate = ajv.compile(schema);
     const ok = validate(task);

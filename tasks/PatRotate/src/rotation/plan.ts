@@ -2,6 +2,7 @@
 // decision the task makes about which PAT to touch, and how, is here and unit-tested.
 import type { PatToken } from '../ado/types';
 import { ConfigError, reservedVariableName, sameVariable, type Config, type RetireMode, type Selector } from '../config';
+import { daysLeftText } from './days';
 
 export type PatStatus = 'active' | 'expired';
 export interface ListedPat extends PatToken {
@@ -230,7 +231,7 @@ function expiryWarnings(input: PlanInput, actions: Action[], now: Date): string[
 export function describeExpiry(p: ListedPat, now: Date): string {
   const days = (p.validTo.getTime() - now.getTime()) / DAY_MS;
   if (p.status === 'expired' || days <= 0) return `expired on ${p.validTo.toISOString()}`;
-  return `expires on ${p.validTo.toISOString()} (in ${days < 1 ? 'less than a day' : `${Math.floor(days)} days`})`;
+  return `expires on ${p.validTo.toISOString()} (in ${daysLeftText(p.validTo.getTime() - now.getTime())})`;
 }
 
 function scopeText(scopes: string[] | undefined): string {
