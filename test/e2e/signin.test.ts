@@ -45,15 +45,14 @@ describe('e2e: sign-in', function () {
   });
 
   it('deviceCode: shows the sign-in message as a warning, waits through pending polls, then seeds the group', async () => {
-    w.emu.state.onDeviceCode = (dc) => {
-      setTimeout(() => w.emu.state.approveDeviceCode(dc.userCode, w.user.oid), 2_500);
-    };
+    w.emu.state.deviceCodeIntervalSeconds = 0;
+    w.emu.state.onDeviceCode = (dc) => w.emu.state.approveDeviceCodeOnPoll(dc.userCode, w.user.oid, 3);
     const run = await w.run({ authMethod: 'deviceCode', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, ...saveRt, operation: 'list' });
     assertResult(run, 'Succeeded');
     const [dc] = w.emu.state.deviceCodes;
     assert.ok(run.warnings.some((m) => m.includes(dc.userCode)), 'the user code is shown as a warning');
     const polls = w.emu.log.filter((e) => /oauth2\/v2\.0\/token$/.test(e.path));
-    assert.ok(polls.length >= 3, `polled ${polls.length} times`);
+    assert.equal(polls.length, 3, `polled ${polls.length} times`);
     assert.equal(polls.at(-1)!.status, 200);
     assert.ok(polls.slice(0, -1).every((e) => e.status === 400), 'authorization_pending before approval');
     const saved = w.emu.state.group(w.group.id)!.variables['PatRotate.RefreshToken'].value;

@@ -47,6 +47,8 @@ export interface DeviceCodeInfo {
   status: 'pending' | 'approved' | 'declined' | 'redeemed';
   oid?: string;
   expiresAt: number;
+  /** Approve for this user on this poll (deterministic: no wall-clock wait in tests). */
+  approveOnPoll?: { poll: number; oid: string };
 }
 
 export type GrantKind = 'refresh_token' | 'password' | 'device_code' | 'client_credentials' | 'any';
@@ -235,6 +237,11 @@ export class AuthState {
     const d = this.deviceCodes.find((x) => x.userCode === userCode);
     if (!d) throw new Error(`emulator: unknown user code ${userCode}`);
     return d;
+  }
+
+  /** The person signs in just as the client makes its `poll`-th token request. */
+  approveDeviceCodeOnPoll(userCode: string, userOid: string, poll: number): void {
+    this.deviceCode(userCode).approveOnPoll = { poll, oid: userOid };
   }
 
   approveDeviceCode(userCode: string, userOid: string): void {

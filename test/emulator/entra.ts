@@ -166,6 +166,7 @@ function token(ctx: Ctx): Reply {
       const dc = st.deviceCodes.find((d) => d.deviceCode === f.get('device_code'));
       if (!dc || dc.clientId !== clientId || dc.status === 'redeemed') return entraError(ctx, { errorNo: 70000 });
       dc.polls++;
+      if (dc.status === 'pending' && dc.approveOnPoll && dc.polls >= dc.approveOnPoll.poll) st.approveDeviceCode(dc.userCode, dc.approveOnPoll.oid);
       if (dc.expiresAt <= Date.now()) return entraError(ctx, { errorNo: 70019 });
       if (dc.status === 'declined') return entraError(ctx, { errorNo: 70020 });
       if (dc.status === 'pending') return entraError(ctx, { errorNo: 70016 });

@@ -49,66 +49,50 @@ export function wantsExpired(input: PlanInput, active: readonly PatToken[]): boo
 }
 
 export function plan(input: PlanInput, pats: readonly ListedPat[], now: Date): Plan {
+  const actions = withVariableNames(input, chooseActions(input, select(input.selector, pats), now));
+  return { actions, warnings: expiryWarnings(input, actions, now) };
+}
+
+/** What to do with each selected PAT (skips included), before variable names are given. */
+function chooseActions(input: PlanInput, selected: ListedPat[], now: Date): Action[] {
   const validTo = new Date(now.getTime() + input.validityDays * DAY_MS);
   const dueBy = new Date(now.getTime() + input.rotateWithinDays * DAY_MS);
   const isDue = (p: ListedPat): boolean => input.rotateWithinDays === 0 || p.status === 'expired' || p.validTo <= dueBy;
-  const daysLeft = (p: ListedPat): string => describeExpiry(p, now);
-  const selected = select(input.selector, pats);
-  const actions: Action[] = [];
+  const create = (displayName: string): Action => ({ kind: 'create', displayName, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
+  const notDue = (p: ListedPat, verb: string): Action => ({ kind: 'skip', pat: p, reason: `${describeExpiry(p, now)}; ${verb} within ${input.rotateWithinDays} days of expiry` });
 
   switch (input.operation) {
     case 'list':
-      actions.push(...selected.map((pat) => ({ kind: 'list' as const, pat })));
-      break;
+      return selected.map((pat) => ({ kind: 'list', pat }));
     case 'create': {
-      const name = (input.selector as { displayName: string }).displayName;
+      if (input.selector.kind !== 'name') throw new ConfigError('displayName', 'create needs the exact name of the new PAT.');
       const live = selected.filter((p) => p.status === 'active');
       if (live.length > 0) {
-        throw new ConfigError('displayName', `a live PAT named '${name}' already exists (${ids(live)}): use operation rotate, or another name (two PATs with one name make later runs ambiguous).`);
+        throw new ConfigError('displayName', `a live PAT named '${input.selector.displayName}' already exists (${ids(live)}): use operation rotate, or another name (two PATs with one name make later runs ambiguous).`);
       }
-      actions.push({ kind: 'create', displayName: name, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
-      break;
+      return [create(input.selector.displayName)];
     }
     case 'rotate': {
-      const chosen = single(input, selected, (s) => latestPerName(s), now, actions);
-      if (chosen.length === 0 && input.createIfMissing && input.selector.kind === 'name') {
-        actions.push({ kind: 'create', displayName: input.selector.displayName, scope: scopeText(input.scopes), allOrgs: input.allOrgs, validTo });
-        break;
-      }
+      const { chosen, superseded } = single(input, selected, latestPerName, now);
+      if (chosen.length === 0 && input.createIfMissing && input.selector.kind === 'name') return [...superseded, create(input.selector.displayName)];
       requireSome(input, chosen);
-      for (const old of chosen) {
-        if (!isDue(old)) {
-          actions.push({ kind: 'skip', pat: old, reason: `${daysLeft(old)}; rotates within ${input.rotateWithinDays} days of expiry` });
-          continue;
-        }
-        actions.push({
-          kind: 'rotate', old, validTo, retire: input.retireOld,
-          scope: input.scopes ? scopeText(input.scopes) : old.scope,
-          allOrgs: old.targetAccounts === null,
-        });
-      }
-      break;
+      return [...superseded, ...chosen.map((old): Action => (isDue(old)
+        ? { kind: 'rotate', old, validTo, retire: input.retireOld, scope: input.scopes ? scopeText(input.scopes) : old.scope, allOrgs: old.targetAccounts === null }
+        : notDue(old, 'rotates')))];
     }
     case 'renew': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now, actions);
+      const { chosen, superseded } = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
       requireSome(input, chosen);
-      for (const pat of chosen) {
-        if (!isDue(pat)) actions.push({ kind: 'skip', pat, reason: `${daysLeft(pat)}; renews within ${input.rotateWithinDays} days of expiry` });
-        else if (pat.validTo >= validTo) actions.push({ kind: 'skip', pat, reason: `already valid beyond ${input.validityDays} days from now` });
-        else actions.push({ kind: 'renew', pat, validTo });
-      }
-      break;
+      return [...superseded, ...chosen.map((pat): Action => (!isDue(pat) ? notDue(pat, 'renews')
+        : pat.validTo >= validTo ? { kind: 'skip', pat, reason: `already valid beyond ${input.validityDays} days from now` }
+          : { kind: 'renew', pat, validTo }))];
     }
     case 'revoke': {
-      const chosen = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now, actions);
+      const { chosen, superseded } = single(input, selected.filter((p) => p.status === 'active'), (s) => s, now);
       requireSome(input, chosen);
-      actions.push(...chosen.map((pat) => ({ kind: 'revoke' as const, pat })));
-      break;
+      return [...superseded, ...chosen.map((pat): Action => ({ kind: 'revoke', pat }))];
     }
   }
-
-  assignVariableNames(input, actions);
-  return { actions, warnings: expiryWarnings(input, actions, now) };
 }
 
 function select(selector: Selector, pats: readonly ListedPat[]): ListedPat[] {
@@ -133,7 +117,7 @@ function select(selector: Selector, pats: readonly ListedPat[]): ListedPat[] {
  * superseded — in bulk always, for an exact name when retireOld says such leftovers are expected. Otherwise two live
  * PATs sharing the exact name a single-PAT action needs is an error that lists their ids (revoke always asks).
  */
-function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[], now: Date, actions: Action[]): ListedPat[] {
+function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) => ListedPat[], now: Date): { chosen: ListedPat[]; superseded: Action[] } {
   const active = selected.filter((p) => p.status === 'active');
   const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
   const newestWins = input.operation !== 'revoke' && input.selector.kind !== 'id' && (bulk || input.retireOld !== 'revoke');
@@ -142,23 +126,24 @@ function single(input: PlanInput, selected: ListedPat[], pick: (s: ListedPat[]) 
     const race = recent ? ' (one was created minutes ago: if another run may be rotating it right now, let one run at a time rotate a PAT)' : '';
     throw new ConfigError('displayName', `${active.length} PATs are named '${input.selector.displayName}' (${ids(active)}): set authorizationId to choose one, and revoke the others${race}.`);
   }
-  const current = new Set(newestWins ? newestPerName(active, actions) : active);
-  if (input.selector.kind === 'name') return current.size > 0 ? [...current] : pick(selected);
-  return selected.filter((p) => p.status !== 'active' || current.has(p));
+  const { newest, superseded } = newestWins ? newestPerName(active) : { newest: active, superseded: [] };
+  const current = new Set(newest);
+  if (input.selector.kind === 'name') return { chosen: current.size > 0 ? [...current] : pick(selected), superseded };
+  return { chosen: selected.filter((p) => p.status !== 'active' || current.has(p)), superseded };
 }
 
 /** The newest live PAT of each name; the older ones become skips that say which PAT superseded them. */
-function newestPerName(active: ListedPat[], actions: Action[]): ListedPat[] {
-  const newest = new Map<string, ListedPat>();
+function newestPerName(active: ListedPat[]): { newest: ListedPat[]; superseded: Action[] } {
+  const byName = new Map<string, ListedPat>();
   for (const p of active) {
-    const n = newest.get(p.displayName);
-    if (!n || p.validFrom > n.validFrom) newest.set(p.displayName, p);
+    const n = byName.get(p.displayName);
+    if (!n || p.validFrom > n.validFrom) byName.set(p.displayName, p);
   }
-  for (const p of active) {
-    const current = newest.get(p.displayName)!;
-    if (p !== current) actions.push({ kind: 'skip', pat: p, reason: `superseded by the newer PAT of this name, ${current.authorizationId}`, supersededBy: current.authorizationId });
-  }
-  return active.filter((p) => newest.get(p.displayName) === p);
+  const superseded = active.filter((p) => byName.get(p.displayName) !== p).map((p): Action => {
+    const current = byName.get(p.displayName)!;
+    return { kind: 'skip', pat: p, reason: `superseded by the newer PAT of this name, ${current.authorizationId}`, supersededBy: current.authorizationId };
+  });
+  return { newest: active.filter((p) => byName.get(p.displayName) === p), superseded };
 }
 
 /** Among expired PATs of one name (none live), the most recent is the one to replace. */
@@ -176,36 +161,38 @@ function requireSome(input: PlanInput, chosen: ListedPat[]): void {
   throw new ConfigError('displayName', `no ${input.operation === 'rotate' ? '' : 'live '}PAT named '${input.selector.displayName}' belongs to the signed-in user in this organization: check the name (operation list shows them)${hint}.`);
 }
 
-/** Where each new PAT goes. Every new value must have a place of its own, or it would be lost. */
-function assignVariableNames(input: PlanInput, actions: Action[]): void {
+/** Where each new PAT goes (a copy of each action, with its variable name). Every new value needs a place of its own. */
+function withVariableNames(input: PlanInput, actions: Action[]): Action[] {
   const producing = actions.filter((a): a is Extract<Action, { kind: 'create' | 'rotate' }> => a.kind === 'create' || a.kind === 'rotate');
   const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
   if (input.target.kind === 'none') {
     if (bulk && producing.length > 0) {
       throw new ConfigError('target', 'several PATs may be rotated, and with target none their new values would be lost (the token output holds one PAT only): store them with target variable or variableGroup and {displayName} in variableName.');
     }
-    return;
+    return actions;
   }
   const template = input.target.variableName;
   if (bulk && !template.includes('{displayName}') && producing.length > 0) {
     throw new ConfigError('variableName', `several PATs may be rotated into one variable: put {displayName} in variableName (e.g. "PAT.{displayName}").`);
   }
   const taken = new Map<string, string>();
-  for (const a of producing) {
+  return actions.map((a) => {
+    if (a.kind !== 'create' && a.kind !== 'rotate') return a;
     const name = a.kind === 'create' ? a.displayName : a.old.displayName;
-    a.variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    const variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
     // Variable names are case-insensitive, and sanitising can make two names one.
-    const other = taken.get(a.variableName.toLowerCase());
+    const other = taken.get(variableName.toLowerCase());
     if (other !== undefined) {
-      throw new ConfigError('variableName', `PATs '${other}' and '${name}' would both be stored as '${a.variableName}': rename one of the PATs, or narrow the selection.`);
+      throw new ConfigError('variableName', `PATs '${other}' and '${name}' would both be stored as '${variableName}': rename one of the PATs, or narrow the selection.`);
     }
-    taken.set(a.variableName.toLowerCase(), name);
-    const reserved = reservedVariableName(a.variableName);
+    taken.set(variableName.toLowerCase(), name);
+    const reserved = reservedVariableName(variableName);
     if (reserved) throw new ConfigError('variableName', `PAT '${name}' would be stored as ${reserved}`);
-    if (input.protectedVariable && sameVariable(a.variableName, input.protectedVariable)) {
-      throw new ConfigError('variableName', `PAT '${name}' would be stored as '${a.variableName}', the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in. Use another variableName.`);
+    if (input.protectedVariable && sameVariable(variableName, input.protectedVariable)) {
+      throw new ConfigError('variableName', `PAT '${name}' would be stored as '${variableName}', the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in. Use another variableName.`);
     }
-  }
+    return { ...a, variableName };
+  });
 }
 
 /** Expiry warnings for PATs this run does not refresh, and a warning for every global PAT it rotates. */
