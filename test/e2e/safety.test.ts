@@ -97,21 +97,48 @@ describe('e2e: rotation safety', function () {
     assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
   });
 
-  it('recovers a lost create answer: revokes the orphan, creates again once, and stores that one', async () => {
+  it('a lost create answer that made nothing is sent once more, and that PAT is stored', async () => {
     const old = w.addPat('deploy', 2);
-    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'afterApply', then: 'reset' } });
+    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'reset' } });
     const run = await w.run({ ...w.signIn(), ...intoGroup });
     assertResult(run, 'Succeeded');
-    const mine = w.emu.state.pats(w.user.oid);
-    assert.equal(mine.length, 3, 'old + orphan + replacement');
     const [fresh] = live(w);
     assert.equal(live(w).length, 1);
     assert.notEqual(fresh.authorizationId, old.authorizationId);
-    assert.equal(old.revoked, true);
     assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, fresh.token);
     assert.ok(run.warnings.some((m) => /answer to creating 'deploy' was lost/.test(m)));
-    assert.ok(run.warnings.some((m) => /Revoked \S+, created by the lost request/.test(m)));
     assert.equal(w.emu.log.filter((e) => e.method === 'POST' && e.path === PATS).length, 2, 'exactly one more create');
+  });
+
+  it('a lost create answer that made a PAT revokes nothing (it may be another run\'s) and names it; the old PAT stays', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'afterApply', then: 'reset' } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    const [made] = w.emu.state.pats(w.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
+    assert.match(run.message, new RegExp(`${made.authorizationId} named 'deploy' appeared meanwhile: made by this request .* or by another run.*nothing was revoked`));
+    assert.equal(made.revoked, false);
+    assert.equal(old.revoked, false, 'the working PAT is untouched');
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'], undefined);
+    assert.equal(w.emu.log.filter((e) => e.method === 'POST' && e.path === PATS).length, 1, 'no second create');
+  });
+
+  it('another run\'s PAT that appears while this run\'s create has no answer is never revoked (it may be stored)', async () => {
+    const old = w.addPat('deploy', 2);
+    // Run B rotates 'deploy' and stores its PAT while this run's create is lost (reset before the server handled it).
+    w.emu.faults.add({
+      method: 'POST', path: PATS, nth: 1, action: { kind: 'reset' },
+      onHit: () => {
+        const b = w.emu.state.addPat(w.user.oid, 'contoso', { displayName: 'deploy', scope: old.scope, validFrom: new Date(), validTo: new Date(Date.now() + 30 * DAY) }).pat;
+        w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: b.token, isSecret: true };
+      },
+    });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value;
+    const held = w.emu.state.pats(w.user.oid).find((p) => p.token === stored)!;
+    assert.equal(held.revoked, false, 'the PAT the group holds is live');
+    assert.equal(old.revoked, false);
   });
 
   it('finishes SucceededWithIssues when the old PAT cannot be revoked, naming it', async () => {

@@ -29,6 +29,8 @@ export interface FaultRule {
   /** How many times to fire (default: unlimited without `nth`, once with it). */
   times?: number;
   action: FaultAction;
+  /** Runs when the rule fires, before its action (e.g. another writer acting at exactly this moment). */
+  onHit?: () => void;
 }
 
 interface LiveRule extends FaultRule {
@@ -72,6 +74,7 @@ export class Faults {
       if (r.fired >= limit) continue;
       if (r.nth !== undefined && r.seen < r.nth) continue;
       r.fired++;
+      r.onHit?.();
       chosen = r.action;
     }
     return chosen;

@@ -4,7 +4,7 @@ import type { NewPatToken, PatCreateRequest, PatStatusFilter, PatToken, PatUpdat
 import { execute, worst, type ExecuteDeps, type PatApi } from '../../tasks/PatRotate/src/rotation/execute';
 import { Ledger, RunStopping } from '../../tasks/PatRotate/src/rotation/ledger';
 import type { Action, ListedPat } from '../../tasks/PatRotate/src/rotation/plan';
-import { StoreWriteError, type Store } from '../../tasks/PatRotate/src/rotation/stores';
+import { StoreWriteError, type Held, type Store, type StoreWrite } from '../../tasks/PatRotate/src/rotation/stores';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const DAY = 86_400_000;
@@ -55,19 +55,20 @@ class FakeStore implements Store {
   /** How many writes another writer undoes before the read-back (a lost update). */
   dropWrites = 0;
   constructor(private readonly calls: string[]) {}
-  putAll(values: Readonly<Record<string, string>>): Promise<void> {
+  readonly readsBack = true;
+  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
     this.calls.push(`store ${Object.keys(values).join(',')}`);
     if (this.fail) return Promise.reject(this.fail);
     if (this.dropWrites > 0) {
       this.dropWrites--;
-      return Promise.resolve();
+      return Promise.resolve({});
     }
     for (const [k, v] of Object.entries(values)) this.values.set(k, v);
-    return Promise.resolve();
+    return Promise.resolve({});
   }
-  holding(names: readonly string[]): Promise<Set<string>> {
+  check(names: readonly string[]): Promise<Map<string, Held>> {
     this.calls.push('read back');
-    return Promise.resolve(new Set(names.filter((n) => this.values.has(n))));
+    return Promise.resolve(new Map(names.map((n) => [n, this.values.has(n) ? 'held' : 'missing'])));
   }
 }
 
@@ -178,15 +179,28 @@ describe('execute: rotate', () => {
     assert.deepEqual(k.pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'read back']);
   });
 
-  it('recovers a lost create: revokes the orphan it made, then creates once more', async () => {
+  it('sends a lost create once more when it made nothing', async () => {
+    const { pats, store, deps } = setup();
+    pats.add(old());
+    pats.failCreate.push(() => {
+      pats.live.delete('new-1'); // the request never reached the service
+      return new AdoError('transient', 'socket hang up', { lostResponse: true });
+    });
+    const [o] = await execute([rotate(old())], deps);
+    assert.equal(o.result, 'succeeded');
+    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
+    assert.equal(store.values.get('V.deploy'), 'secret-new-2');
+  });
+
+  it('revokes nothing after a lost create that made a PAT (it may be another run\'s), and names it', async () => {
     const { pats, store, deps } = setup();
     pats.add(old());
     pats.failCreate.push(() => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
-    assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1', 'create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
-    assert.equal(store.values.get('V.deploy'), 'secret-new-2');
-    assert.deepEqual([...pats.live.keys()], ['new-2']);
+    assert.equal(o.result, 'failed');
+    assert.deepEqual(pats.calls, ['create deploy', 'list active']);
+    assert.match(o.notes.at(-1)!.text, /new-1 named 'deploy' appeared meanwhile: made by this request .* or by another run, which may have stored it, so nothing was revoked/);
+    assert.equal(store.values.size, 0);
   });
 
   it('steps back when another run created a PAT of the same name meanwhile', async () => {
@@ -237,15 +251,18 @@ describe('execute: rotate', () => {
     });
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.match(o.notes.at(-1)!.text, /2 new PATs named 'deploy' appeared meanwhile \((new-1, someone-else|someone-else, new-1)\).*none was revoked/);
+    assert.match(o.notes.at(-1)!.text, /(new-1, someone-else|someone-else, new-1) named 'deploy' appeared meanwhile.*nothing was revoked/);
     assert.ok(!pats.calls.some((c) => c.startsWith('revoke')));
   });
 
   it('says a PAT may be left over when the second create is lost too', async () => {
     const { pats, deps } = setup();
     pats.add(old());
-    const lost = () => new AdoError('transient', 'socket hang up', { lostResponse: true });
-    pats.failCreate.push(lost, lost);
+    const lost = () => {
+      pats.live.delete(`new-${pats.next - 1}`); // made nothing the first time
+      return new AdoError('transient', 'socket hang up', { lostResponse: true });
+    };
+    pats.failCreate.push(lost, () => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
     assert.match(o.notes.at(-1)!.text, /got no answer twice .*a PAT named 'deploy' created at about .* may be live and stored nowhere/);
@@ -333,7 +350,7 @@ describe('execute: the store is read back', () => {
     assert.equal(pats.calls.filter((c) => c === 'store V.deploy').length, 3);
     assert.equal(pats.calls.at(-1), 'revoke new-1');
     assert.deepEqual([...pats.live.keys()], ['old-deploy']);
-    assert.match(o.notes.at(-1)!.text, /'V.deploy' was missing from fake store after each of 3 writes.*Rolled back: the new PAT new-1 was revoked/);
+    assert.match(o.notes.at(-1)!.text, /'V.deploy' was missing: fake store was written by someone else after each of 3 writes.*Rolled back: the new PAT new-1 was revoked/);
   });
 });
 
@@ -392,15 +409,24 @@ describe('ledger: a stop undoes what is safe to undo', () => {
     assert.throws(() => ledger.createSent('c', NOW), RunStopping);
   });
 
-  it('finds and revokes the PAT of a create still waiting for its answer', async () => {
+  it('names, and does not revoke, a PAT that appeared while a create had no answer (it may be another run\'s)', async () => {
     const { pats } = setup();
     const ledger = new Ledger();
     ledger.createSent('deploy', NOW);
     pats.add(old());
     pats.add({ ...old(), authorizationId: 'orphan', validFrom: NOW });
     const lines = await ledger.stop(pats, 2_000, new Set(['old-deploy']));
-    assert.deepEqual(pats.calls, ['list active', 'revoke orphan']);
-    assert.match(lines.join('\n'), /revoked the new PAT orphan/);
+    assert.deepEqual(pats.calls, ['list active']);
+    assert.match(lines.join('\n'), /Left live: orphan \('deploy'\) appeared while this run's create had no answer.*not revoked/);
+  });
+
+  it('never revokes a PAT listed before the run, even when an answer named it as new', async () => {
+    const { pats } = setup();
+    const ledger = new Ledger();
+    ledger.createAnswered(ledger.createSent('deploy', NOW), { authorizationId: 'old-deploy', displayName: 'deploy' });
+    pats.add(old());
+    await ledger.stop(pats, 2_000, new Set(['old-deploy']));
+    assert.deepEqual(pats.calls, []);
   });
 
   it('gives up at the deadline and names what is left', async () => {

@@ -243,7 +243,7 @@ describe('plan: global PATs and protected names', () => {
 
   it('refuses a {displayName} expansion that is the refresh token variable or a reserved name', () => {
     const group = { kind: 'variableGroup' as const, variableName: 'PAT.{displayName}', ref: { group: 'g', project: 'p' } };
-    throwsInput(() => plan(input({ target: group, protectedVariable: 'pat.deploy' }), [pat('deploy', 2)], NOW), 'variableName', /would be stored as 'PAT.deploy', the refresh token's variable/);
+    throwsInput(() => plan(input({ target: group, protectedVariables: [{ name: 'pat.deploy', why: 'the refresh token\'s variable in the same group' }] }), [pat('deploy', 2)], NOW), 'variableName', /would be stored as 'PAT.deploy', the refresh token's variable/);
     throwsInput(() => plan(input({ selector: { kind: 'prefix', prefix: 'Build.' }, target: { kind: 'variable', variableName: '{displayName}' } }), [pat('Build.Token', 2)], NOW), 'variableName', /'Build.Token' is a name the agent reserves/);
   });
 });

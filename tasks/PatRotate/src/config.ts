@@ -253,7 +253,10 @@ function parseTarget(text: Text, choice: Choice, project: string): TargetConfig 
   if (kind === 'none') return { kind };
   const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
   checkVariableName('variableName', variableName);
-  if (kind === 'variable') return { kind, variableName };
+  if (kind === 'variable') {
+    if (isOutputName(variableName)) throw new ConfigError('variableName', `'${variableName}' ${OUTPUT_CLASH}`);
+    return { kind, variableName };
+  }
   const group = text('variableGroup');
   if (!group) throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
   if (!project) throw new ConfigError('project', 'the variable group\'s project is unknown: set project.');
@@ -275,6 +278,14 @@ const RESERVED = /^(system|agent|build|release|pipeline|task|endpoint|secret)\.|
 export function reservedVariableName(name: string): string | undefined {
   if (!RESERVED.test(name)) return undefined;
   return `'${name}' is a name the agent reserves (System.*, Agent.*, Build.*, Release.*, Pipeline.*, Task.*, Endpoint.*, Secret.*, PATH): choose another name, e.g. 'PAT.${name.replace(/^[^.]*\./, '')}'.`;
+}
+
+/** The task's own output variables: a PAT stored as a pipeline variable (also an output) of one of these names would clash. */
+const OUTPUT_NAMES = ['token', 'authorizationId', 'validTo', 'action', 'count', 'refreshToken'];
+export const OUTPUT_CLASH = `is the name of one of the task's own output variables (${OUTPUT_NAMES.join(', ')}): choose another variableName.`;
+
+export function isOutputName(name: string): boolean {
+  return OUTPUT_NAMES.some((o) => sameVariable(o, name));
 }
 
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */

@@ -8,16 +8,18 @@ import type { RunContext } from './context';
 
 export interface OpenedStore {
   store: Store;
-  /** The refresh token's variable when it is saved in this very group: no PAT may be stored under its name. */
-  refreshTokenVariableHere?: string;
+  /** Variables of the target no PAT may be stored as: the refresh token's (saved in this very group), plain ones. */
+  protectedVariables: { name: string; why: string }[];
 }
 
 export async function openStore(
   { agent, cfg }: RunContext, groups: VariableGroupClient, identity: string, refreshGroupId: number | undefined,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
-  if (target.kind === 'none' || cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
-  if (target.kind === 'variable') return { store: new PipelineVariableStore(agent) };
+  if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
+  // target none: the new PAT goes to the secret output `token` as soon as it is verified, like any store.
+  if (target.kind === 'none') return { store: new PipelineVariableStore(agent, true), protectedVariables: [] };
+  if (target.kind === 'variable') return { store: new PipelineVariableStore(agent), protectedVariables: [] };
   const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
@@ -27,6 +29,12 @@ export async function openStore(
   if (!(await groups.canManage(group))) {
     throw new ConfigError('variableGroup', agent.loc('GroupNotWritable', identity, group.name, group.name, cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'));
   }
-  const here = refreshGroupId === group.id ? cfg.refreshTokenStore?.variableName : undefined;
-  return { store: new VariableGroupStore(groups, group, identity), refreshTokenVariableHere: here };
+  const protectedVariables = Object.entries(group.variables)
+    .filter(([, v]) => !v.isSecret)
+    .map(([name]) => ({ name, why: `a plain (not secret) variable of group '${group.name}': PatRotate stores only secrets, so it would turn it into one` }));
+  const refresh = cfg.refreshTokenStore?.variableName;
+  if (refreshGroupId === group.id && refresh) {
+    protectedVariables.push({ name: refresh, why: 'the refresh token\'s variable in the same group (refreshTokenVariable): the next run could not sign in' });
+  }
+  return { store: new VariableGroupStore(groups, group, identity), protectedVariables };
 }

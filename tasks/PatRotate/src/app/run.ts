@@ -24,6 +24,12 @@ export const STOP_DEADLINE_MS = 5_000;
 
 type Undo = { ledger: Ledger; pats: PatClient; knownIds: ReadonlySet<string> };
 
+/** Where a run is, for what a stop must say. */
+interface Progress {
+  /** The group the rolled refresh token is being saved to, while that save is under way. */
+  savingRefreshToken?: string;
+}
+
 /** Runs the task to its result; resolves once the result is set, after a stop too. */
 export function run(agent: Agent): Promise<void> {
   const log = logOf(agent);
@@ -31,10 +37,12 @@ export function run(agent: Agent): Promise<void> {
     let undo: Undo | undefined;
     let stopped: Promise<void> | undefined;
     let finished = false;
+    const progress: Progress = {};
     // No further change begins, every new PAT no store write has touched is revoked, and what is left live is named.
     const stop = (reason: string): Promise<void> | undefined =>
       finished ? undefined : (stopped ??= (async () => {
         const lines = undo ? await undo.ledger.stop(undo.pats, STOP_DEADLINE_MS, undo.knownIds) : [];
+        if (progress.savingRefreshToken) lines.push(agent.loc('RefreshTokenMaybeUnsaved', progress.savingRefreshToken));
         log.errorLine(reason);
         lines.forEach((l) => log.errorLine(l));
         log.complete('failed', [reason, ...lines].join(' '));
@@ -44,7 +52,7 @@ export function run(agent: Agent): Promise<void> {
       })());
     agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', errorMessage(r.error))));
 
-    steps(agent, log, (u) => (undo = u)).then(
+    steps(agent, log, progress, (u) => (undo = u)).then(
       () => {
         if (stopped) return;
         finished = true;
@@ -65,7 +73,7 @@ export function run(agent: Agent): Promise<void> {
   });
 }
 
-async function steps(agent: Agent, log: Log, setUndo: (u: Undo) => void): Promise<void> {
+async function steps(agent: Agent, log: Log, progress: Progress, setUndo: (u: Undo | undefined) => void): Promise<void> {
   const runStartedAt = new Date();
   const cfg = parseConfig(agent);
   const ctx: RunContext = { agent, log, cfg };
@@ -87,7 +95,9 @@ async function steps(agent: Agent, log: Log, setUndo: (u: Undo) => void): Promis
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
+  progress.savingRefreshToken = cfg.refreshTokenStore?.ref.group;
   const refreshGroupId = await saveRefreshToken(ctx, signedIn, groups);
+  progress.savingRefreshToken = undefined;
 
   // Every check that can fail on bad input happens before the first change.
   const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId);
@@ -96,7 +106,7 @@ async function steps(agent: Agent, log: Log, setUndo: (u: Undo) => void): Promis
   const listed = await readPats(ctx, pats);
 
   const now = new Date();
-  const { actions, warnings } = plan({ ...cfg, protectedVariable: opened?.refreshTokenVariableHere }, listed, now);
+  const { actions, warnings } = plan({ ...cfg, protectedVariables: opened?.protectedVariables }, listed, now);
   warnings.forEach((w) => log.warn(w));
   if (actions.length === 0) log.warn(agent.loc('NothingSelected'));
 
@@ -125,6 +135,7 @@ async function steps(agent: Agent, log: Log, setUndo: (u: Undo) => void): Promis
     concurrency: cfg.concurrency,
   });
   ledger.check(); // a run that was stopped meanwhile reports through the stop, not here
+  setUndo(undefined); // every change is done and reported in the outcomes: nothing is left to undo
   report(ctx, outcomes, false);
   finishRun(ctx, outcomes);
 }

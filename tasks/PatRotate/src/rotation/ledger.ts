@@ -13,7 +13,7 @@ interface NewPat {
 }
 
 /** A create request without an answer yet: if the run stops now, the PAT it may have made has to be found. */
-interface OpenCreate {
+export interface OpenCreate {
   name: string;
   sentAt: Date;
 }
@@ -59,7 +59,7 @@ export class Ledger {
 
   createAnswered(c: OpenCreate, pat?: { authorizationId: string; displayName: string }): void {
     this.creates.delete(c);
-    if (!pat) return;
+    if (!pat || this.pats.has(pat.authorizationId)) return;
     this.pats.set(pat.authorizationId, { id: pat.authorizationId, name: pat.displayName, state: 'created' });
     this.say(`New PAT ${pat.authorizationId} created for '${pat.displayName}' (not stored yet).`);
   }
@@ -72,6 +72,11 @@ export class Ledger {
 
   stored(id: string): void {
     this.mark(id, 'stored');
+  }
+
+  /** The store is known not to hold it (the write did not land): safe to revoke again. */
+  notStored(id: string): void {
+    this.mark(id, 'created');
   }
 
   revoked(id: string): void {
@@ -93,8 +98,8 @@ export class Ledger {
   }
 
   /**
-   * Stops the run: no new change begins, every new PAT that no store write has touched is revoked (and one a
-   * create in flight may have made is looked for), within `deadlineMs`. Returns lines that say what was undone and
+   * Stops the run: no new change begins, every new PAT that no store write has touched is revoked (one a create in
+   * flight may have made is looked for and named, not revoked: it may be another run's), within `deadlineMs`. Returns lines that say what was undone and
    * what is left live. Safe to call once; later calls return the first call's promise.
    */
   stop(api: StopApi, deadlineMs: number, knownIds: ReadonlySet<string>): Promise<string[]> {
@@ -107,20 +112,18 @@ export class Ledger {
   private async undo(api: StopApi, deadlineMs: number, knownIds: ReadonlySet<string>): Promise<string[]> {
     this.stopping = true;
     const lines: string[] = [];
+    /** PATs a create still waiting for its answer may have made: this run's orphans, or another run's new PATs. */
+    const appeared: PatToken[] = [];
     const work = (async () => {
       const openCreates = [...this.creates];
       if (openCreates.length > 0) {
-        // A create without an answer may have made a PAT nobody has the value of: same name, new, not ours.
         const earliest = Math.min(...openCreates.map((c) => c.sentAt.getTime())) - 2 * 60_000;
         const names = new Set(openCreates.map((c) => c.name));
-        const active = await api.listAll('active');
-        for (const p of active) {
-          if (names.has(p.displayName) && !knownIds.has(p.authorizationId) && !this.pats.has(p.authorizationId) && p.validFrom.getTime() >= earliest) {
-            this.pats.set(p.authorizationId, { id: p.authorizationId, name: p.displayName, state: 'created' });
-          }
-        }
+        appeared.push(...(await api.listAll('active')).filter((p) => names.has(p.displayName) && !knownIds.has(p.authorizationId)
+          && !this.pats.has(p.authorizationId) && p.validFrom.getTime() >= earliest));
       }
-      await Promise.all([...this.pats.values()].filter((p) => p.state === 'created').map(async (p) => {
+      // Never a PAT listed before the run: an answer that named one must not make the undo retire the working PAT.
+      await Promise.all([...this.pats.values()].filter((p) => p.state === 'created' && !knownIds.has(p.id)).map(async (p) => {
         try {
           await api.revoke(p.id);
           p.state = 'revoked';
@@ -140,13 +143,16 @@ export class Ledger {
     ]);
     clearTimeout(timer);
     if (timedOut) lines.push(`Undoing did not finish within ${Math.round(deadlineMs / 1000)} s.`);
+    for (const p of appeared) {
+      lines.push(`Left live: ${p.authorizationId} ('${p.displayName}') appeared while this run's create had no answer: it is this run's (stored nowhere) or another run's, so it was not revoked: if no store holds it, revoke it.`);
+    }
     for (const p of this.pats.values()) {
-      if (p.state === 'created') lines.push(`Left live: the new PAT ${p.id} ('${p.name}') is stored nowhere: revoke it by hand.`);
+      if (p.state === 'created' && !knownIds.has(p.id)) lines.push(`Left live: the new PAT ${p.id} ('${p.name}') is stored nowhere: revoke it by hand.`);
       if (p.state === 'storing') lines.push(`Left live: the new PAT ${p.id} ('${p.name}') was being stored when the run stopped, so the store may hold it or the old PAT: keep the one its consumers work with and revoke the other.`);
     }
     for (const c of this.creates) {
-      if (timedOut || [...this.pats.values()].every((p) => p.name !== c.name)) {
-        lines.push(`A PAT named '${c.name}' requested at ${c.sentAt.toISOString()} may have been created with no answer: check with operation list.`);
+      if (timedOut || !appeared.some((p) => p.displayName === c.name)) {
+        lines.push(`A PAT named '${c.name}' requested at ${c.sentAt.toISOString()} may still be created (its answer never came): check with operation list.`);
       }
     }
     for (const id of this.retiring) lines.push(`The old PAT ${id} was being retired when the run stopped: check whether it is still live.`);

@@ -1,7 +1,7 @@
 // The rotation rules, as pure code: (Config, listed PATs, now) → the actions to take. No I/O, no agent: every
 // decision the task makes about which PAT to touch, and how, is here and unit-tested.
 import type { PatToken } from '../ado/types';
-import { ConfigError, reservedVariableName, sameVariable, type Config, type RetireMode, type Selector } from '../config';
+import { ConfigError, isOutputName, OUTPUT_CLASH, reservedVariableName, sameVariable, type Config, type RetireMode, type Selector } from '../config';
 import { daysLeftText } from './days';
 
 export type PatStatus = 'active' | 'expired';
@@ -27,8 +27,8 @@ export type PlanInput = Pick<
   Config,
   'operation' | 'selector' | 'scopes' | 'validityDays' | 'allOrgs' | 'rotateWithinDays' | 'warnWithinDays' | 'createIfMissing' | 'retireOld' | 'target'
 > & {
-  /** The refresh token's variable when it lives in the target group: no PAT may be stored over it. */
-  protectedVariable?: string;
+  /** Variables of the target no PAT may be stored as (the refresh token's, plain ones), each with the reason. */
+  protectedVariables?: readonly { name: string; why: string }[];
 };
 
 /** Global (all-organization) PATs stopped working on this day. */
@@ -169,7 +169,8 @@ function withVariableNames(input: PlanInput, actions: Action[]): Action[] {
     if (bulk && producing.length > 0) {
       throw new ConfigError('target', 'several PATs may be rotated, and with target none their new values would be lost (the token output holds one PAT only): store them with target variable or variableGroup and {displayName} in variableName.');
     }
-    return actions;
+    // The one new PAT goes to the secret output `token`, as soon as it is verified.
+    return actions.map((a) => (a.kind === 'create' || a.kind === 'rotate' ? { ...a, variableName: 'token' } : a));
   }
   const template = input.target.variableName;
   if (bulk && !template.includes('{displayName}') && producing.length > 0) {
@@ -188,9 +189,9 @@ function withVariableNames(input: PlanInput, actions: Action[]): Action[] {
     taken.set(variableName.toLowerCase(), name);
     const reserved = reservedVariableName(variableName);
     if (reserved) throw new ConfigError('variableName', `PAT '${name}' would be stored as ${reserved}`);
-    if (input.protectedVariable && sameVariable(variableName, input.protectedVariable)) {
-      throw new ConfigError('variableName', `PAT '${name}' would be stored as '${variableName}', the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in. Use another variableName.`);
-    }
+    if (input.target.kind === 'variable' && isOutputName(variableName)) throw new ConfigError('variableName', `PAT '${name}' would be stored as '${variableName}', which ${OUTPUT_CLASH}`);
+    const clash = input.protectedVariables?.find((p) => sameVariable(p.name, variableName));
+    if (clash) throw new ConfigError('variableName', `PAT '${name}' would be stored as '${variableName}', ${clash.why}. Use another variableName.`);
     return { ...a, variableName };
   });
 }

@@ -7,7 +7,7 @@
 import { AdoError } from '../ado/errors';
 import type { NewPatToken, PatCreateRequest, PatToken } from '../ado/types';
 import { splitScopes } from '../scopes';
-import { Ledger } from './ledger';
+import { Ledger, type OpenCreate } from './ledger';
 import { errorMessage } from '../errorMessage';
 import { warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './outcome';
 import type { Action, ListedPat } from './plan';
@@ -60,6 +60,9 @@ function checkAnswers(live: Live[], deps: Deps): Promise<Live[]> {
     const req = request(l.o);
     const got = l.created;
     const wrong: string[] = [];
+    if (listedBefore(deps, got.authorizationId)) {
+      wrong.push(`its authorizationId ${got.authorizationId} is not that of a new PAT`);
+    }
     if (got.displayName !== req.displayName) wrong.push(`its name is '${got.displayName}' (asked for '${req.displayName}')`);
     const asked = new Set(splitScopes(req.scope.toLowerCase()));
     const gotScopes = splitScopes(got.scope.toLowerCase());
@@ -142,11 +145,14 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
       const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
       throw new Error(`Storing the new PAT ${l.created.authorizationId} did not complete (${r.why}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`);
     }
-    if (r.kind === 'notStored') throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
+    if (r.kind === 'notStored') {
+      deps.ledger.notStored(l.created.authorizationId);
+      throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
+    }
     deps.ledger.stored(l.created.authorizationId);
     l.o.storedIn = `${store.where} as '${name}'`;
-    const again = r.writes > 1 ? `; written ${r.writes} times, as another writer had dropped it` : '';
-    l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn} (read back${again}).` });
+    const again = r.writes > 1 ? `; written ${r.writes} times, as another writer had written the group meanwhile` : '';
+    l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn}${store.readsBack ? ` (read back${again})` : ''}.` });
     return l;
   }, live.length);
 }
@@ -190,61 +196,67 @@ function request(o: Production): PatCreateRequest {
 }
 
 /**
- * Creates a PAT. A create whose answer was lost may still have made a PAT whose value nobody will ever see. Find that
- * orphan (same name, new since the request, not this run's), revoke it, then create once more. When that cannot be
- * told for sure, nothing is revoked and the message says which PAT may be left over.
+ * Creates a PAT. A create whose answer was lost may still have made a PAT whose value nobody will ever see. When no
+ * new PAT of the name appeared since the request, nothing was made and the create is sent once more. When one did,
+ * it is this run's orphan or another run's new PAT (which that run may have stored): it cannot be told which, so
+ * nothing is revoked and the message names it.
  */
 async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours: ReadonlySet<string>): Promise<NewPatToken> {
   const sentAt = deps.now();
   const leftover = `a PAT named '${req.displayName}' created at about ${sentAt.toISOString()} may be live and stored nowhere: check with operation list and revoke it`;
+  // The create stays open in the ledger until it is known what it made, so a stop meanwhile looks for it too.
+  const open = deps.ledger.createSent(req.displayName, sentAt);
+  let lost: AdoError;
   try {
-    return await create(req, deps);
+    return await create(req, deps, open);
   } catch (e) {
-    if (!(e instanceof AdoError && e.lostResponse)) throw e;
-    notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${e.message}); looking for a PAT it may have made.` });
-    let orphans: PatToken[];
-    try {
-      orphans = (await deps.pats.listAll('active')).filter((p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId)
-        && !ours.has(p.authorizationId) && p.validFrom.getTime() >= sentAt.getTime() - CLOCK_SKEW_MS);
-    } catch (err) {
-      throw new Error(`Creating the new PAT got no answer (${e.message}) and looking for what it made failed (${errorMessage(err)}): ${leftover}.`, { cause: err });
+    if (!(e instanceof AdoError && e.lostResponse)) {
+      deps.ledger.createAnswered(open);
+      throw e;
     }
-    if (orphans.length > 1) {
-      throw new Error(`Creating the new PAT got no answer, and ${orphans.length} new PATs named '${req.displayName}' appeared meanwhile (${orphans.map((p) => p.authorizationId).join(', ')}), perhaps from another run: none was revoked; check with operation list and revoke the one no store holds.`, { cause: e });
-    }
-    for (const orphan of orphans) {
-      try {
-        deps.ledger.check();
-        await deps.pats.revoke(orphan.authorizationId);
-      } catch (err) {
-        throw new Error(`Creating the new PAT got no answer, and revoking the PAT it made (${orphan.authorizationId}) failed (${errorMessage(err)}): that PAT is live and stored nowhere: revoke it by hand.`, { cause: err });
-      }
-      notes.push({ level: 'warning', text: `Revoked ${orphan.authorizationId}, created by the lost request: its value was never received.` });
-    }
-    try {
-      return await create(req, deps);
-    } catch (err) {
-      if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
-      throw err;
-    }
+    lost = e;
+  }
+  notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${lost.message}); looking for a PAT it may have made.` });
+  let appeared: PatToken[];
+  try {
+    appeared = (await deps.pats.listAll('active')).filter((p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId)
+      && !ours.has(p.authorizationId) && p.validFrom.getTime() >= sentAt.getTime() - CLOCK_SKEW_MS);
+  } catch (err) {
+    throw new Error(`Creating the new PAT got no answer (${lost.message}) and looking for what it made failed (${errorMessage(err)}): ${leftover}.`, { cause: err });
+  } finally {
+    deps.ledger.createAnswered(open);
+  }
+  if (appeared.length > 0) {
+    throw new Error(`Creating the new PAT got no answer (${lost.message}), and ${appeared.map((p) => p.authorizationId).join(', ')} named '${req.displayName}' appeared meanwhile: made by this request (its value was never received) or by another run, which may have stored it, so nothing was revoked. If no store holds it, revoke it (operation revoke with authorizationId); the old PAT is unchanged.`, { cause: lost });
+  }
+  try {
+    return await create(req, deps, deps.ledger.createSent(req.displayName, deps.now()));
+  } catch (err) {
+    if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
+    throw err;
   }
 }
 
-/** One create request, in the ledger from before it is sent until its answer (masked at once) is in. */
-async function create(req: PatCreateRequest, deps: Deps): Promise<NewPatToken> {
-  const open = deps.ledger.createSent(req.displayName, deps.now());
-  let created: NewPatToken | undefined;
-  try {
-    created = await deps.pats.create(req);
-    deps.setSecret(created.token);
-    return created;
-  } finally {
-    deps.ledger.createAnswered(open, created);
-  }
+/** Whether the PAT was listed before any change (ids compared without case). */
+function listedBefore(deps: Deps, id: string): boolean {
+  const lower = id.toLowerCase();
+  return [...deps.knownIds].some((k) => k.toLowerCase() === lower);
+}
+
+/** One create request, open in the ledger; closed here when its answer (masked at once) is in. */
+async function create(req: PatCreateRequest, deps: Deps, open: OpenCreate): Promise<NewPatToken> {
+  const created = await deps.pats.create(req);
+  deps.setSecret(created.token);
+  deps.ledger.createAnswered(open, created);
+  return created;
 }
 
 /** Rolls the new PAT back and returns the error to fail the item with, saying what state it left. */
 async function rollBack(l: Live, deps: Deps, cause: Error): Promise<Error> {
+  if (listedBefore(deps, l.created.authorizationId)) {
+    // The answer named a PAT that existed before: revoking it could retire the working one.
+    return new Error(`${cause.message} Nothing was revoked, as the answer did not name the new PAT: a PAT named '${l.created.displayName}' made by this run may be live and stored nowhere: check with operation list and revoke it. The old PAT and the store are unchanged.`, { cause });
+  }
   try {
     await deps.pats.revoke(l.created.authorizationId);
     deps.ledger.revoked(l.created.authorizationId);

@@ -4,13 +4,27 @@ import { AdoError } from '../ado/errors';
 import { variableKey, type VariableGroup, type VariableGroupClient } from '../ado/variableGroups';
 import { errorMessage } from '../errorMessage';
 
+/** What a write left behind that a later check compares against (for a variable group: its modifiedOn). */
+export interface StoreWrite {
+  modifiedOn?: string;
+}
+
+/**
+ * What a check found for one value: `held` (there, and nobody wrote the store after this run did), `missing`, or
+ * `unsure` (there, but someone wrote the store since, or it is no longer secret: secrets cannot be read, so it may
+ * hold another value).
+ */
+export type Held = 'held' | 'missing' | 'unsure';
+
 export interface Store {
   /** In words, for logs and the summary. */
   readonly where: string;
+  /** False when there is nothing to read back (the agent takes a variable as given). */
+  readonly readsBack: boolean;
   /** Writes every value in one go. Throws StoreWriteError, which says per name whether the write may have landed. */
-  putAll(values: Readonly<Record<string, string>>): Promise<void>;
-  /** Which of `names` the store holds now as secrets. */
-  holding(names: readonly string[]): Promise<Set<string>>;
+  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite>;
+  /** What the store holds now for each of `names`, compared with `written`. */
+  check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>>;
 }
 
 /** A write that failed. `landed(name)`: 'no' when the store is known to be unchanged for it, else 'unknown'. */
@@ -42,31 +56,37 @@ export const MAX_STORE_WRITES = 3;
 export async function storeConfirmed(store: Store, values: Readonly<Record<string, string>>): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   let pending = { ...values };
+  let last = new Map<string, Held>();
   for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
     const names = Object.keys(pending);
+    let written: StoreWrite;
     try {
-      await store.putAll(pending);
+      written = await store.putAll(pending);
     } catch (e) {
       const why = errorMessage(e);
       for (const n of names) {
         const landed = e instanceof StoreWriteError ? e.landed(n) : 'no';
-        results.set(n, landed === 'no' ? { kind: 'notStored', why } : { kind: 'unknown', why: `${why} (the write may have landed)` });
+        // A value an earlier write of this run may have put there is not known to be absent.
+        const earlier = last.get(n) === 'unsure';
+        results.set(n, landed === 'no' && !earlier ? { kind: 'notStored', why } : { kind: 'unknown', why: `${why} (the write may have landed)` });
       }
       return results;
     }
-    let held: Set<string>;
     try {
-      held = await store.holding(names);
+      last = await store.check(names, written);
     } catch (e) {
       const why = `the write was accepted, but reading ${store.where} back to confirm it failed: ${errorMessage(e)}`;
       names.forEach((n) => results.set(n, { kind: 'unknown', why }));
       return results;
     }
-    pending = Object.fromEntries(Object.entries(pending).filter(([n]) => !held.has(n)));
-    names.filter((n) => held.has(n)).forEach((n) => results.set(n, { kind: 'stored', writes: write }));
+    names.filter((n) => last.get(n) === 'held').forEach((n) => results.set(n, { kind: 'stored', writes: write }));
+    pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
   }
   for (const n of Object.keys(pending)) {
-    results.set(n, { kind: 'notStored', why: `'${n}' was missing from ${store.where} after each of ${MAX_STORE_WRITES} writes: another run or person is replacing the group at the same time (let one run at a time write it)` });
+    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing the group at the same time: let one run at a time write it)`;
+    results.set(n, last.get(n) === 'missing'
+      ? { kind: 'notStored', why: `'${n}' was missing: ${why}` }
+      : { kind: 'unknown', why: `'${n}' may hold another value: ${why}` });
   }
   return results;
 }
@@ -79,21 +99,26 @@ export interface VariableSink {
 
 /** A secret job variable, plus a secret output variable of the same name for later jobs and stages. */
 export class PipelineVariableStore implements Store {
-  readonly where = 'pipeline variable';
-  constructor(private readonly sink: VariableSink) {}
+  readonly where: string;
+  readonly readsBack = false;
 
-  putAll(values: Readonly<Record<string, string>>): Promise<void> {
+  /** `outputOnly`: just the secret output (target none: the `token` output is where the new PAT goes). */
+  constructor(private readonly sink: VariableSink, private readonly outputOnly = false) {
+    this.where = outputOnly ? 'secret output' : 'pipeline variable';
+  }
+
+  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
     for (const [name, value] of Object.entries(values)) {
       this.sink.setSecret(value);
-      this.sink.setVariable(name, value, true, false);
+      if (!this.outputOnly) this.sink.setVariable(name, value, true, false);
       this.sink.setVariable(name, value, true, true);
     }
-    return Promise.resolve();
+    return Promise.resolve({});
   }
 
   /** The agent takes a variable command as given: there is nothing to read back. */
-  holding(names: readonly string[]): Promise<Set<string>> {
-    return Promise.resolve(new Set(names));
+  check(names: readonly string[]): Promise<Map<string, Held>> {
+    return Promise.resolve(new Map(names.map((n) => [n, 'held'])));
   }
 }
 
@@ -103,6 +128,7 @@ export class PipelineVariableStore implements Store {
  */
 export class VariableGroupStore implements Store {
   readonly where: string;
+  readonly readsBack = true;
 
   /** `identity` names who writes, for a permission error. */
   constructor(
@@ -113,7 +139,7 @@ export class VariableGroupStore implements Store {
     this.where = `variable group '${group.name}' (id ${group.id})`;
   }
 
-  async putAll(values: Readonly<Record<string, string>>): Promise<void> {
+  async putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
     let before: VariableGroup;
     try {
       before = await this.client.read(this.group);
@@ -121,18 +147,23 @@ export class VariableGroupStore implements Store {
       throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
     }
     try {
-      await this.client.replace(before, values, this.identity);
+      const saved = await this.client.replace(before, values, this.identity);
+      // An answer without the saved group leaves nothing to compare later writes against.
+      return { modifiedOn: saved === before ? undefined : saved.modifiedOn };
     } catch (e) {
       if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
       throw await this.settle(before, Object.keys(values), e);
     }
   }
 
-  async holding(names: readonly string[]): Promise<Set<string>> {
+  async check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>> {
     const now = await this.client.read(this.group);
-    return new Set(names.filter((n) => {
+    // Someone wrote the group after this run did: a value of ours that is still there may have been replaced.
+    const writtenSince = written.modifiedOn !== undefined && now.modifiedOn !== written.modifiedOn;
+    return new Map(names.map((n): [string, Held] => {
       const key = variableKey(now, n);
-      return key !== undefined && now.variables[key].isSecret === true;
+      if (key === undefined) return [n, 'missing'];
+      return [n, now.variables[key].isSecret === true && !writtenSince ? 'held' : 'unsure'];
     }));
   }
 
