@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { InputSource } from './config';
-import type { NetworkSettings } from './net/network';
+import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from './net/network';
 
 /** Strings come from task.json's `messages` (localizable through task.loc.json), beside the bundled index.js. */
 export function initStrings(): void {
@@ -43,8 +43,12 @@ export const agentInputs: InputSource = {
   variable: (name) => tl.getVariable(name),
 };
 
-/** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
-export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
+/**
+ * The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings, and the
+ * per-request timeout from the PatRotate.RequestTimeoutSeconds variable (the total deadline is twice that).
+ */
+export function agentNetwork(): NetworkSettings {
+  const timeoutMs = requestTimeoutMs(tl.getVariable(REQUEST_TIMEOUT_VARIABLE));
   const cert = quietly(() => tl.getHttpCertConfiguration()) ?? undefined;
   if (cert?.passphrase) tl.setSecret(cert.passphrase);
   let masked = false;
