@@ -7,6 +7,7 @@ import { handleEntra } from './entra';
 import { Faults, type FaultAction } from './faults';
 import { handlePats } from './pats';
 import { json, notFound, resolveCaller, signInPage, type AuthKind, type Ctx, type Reply } from './http';
+import { drip, oversized } from './streams';
 import type { EmulatorState } from './state';
 import { newGuid } from './tokens';
 
@@ -72,6 +73,10 @@ function faultReply(action: FaultAction): Reply | undefined {
       return signInPage();
     case 'malformedJson':
       return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: '{"patToken":{"displayName":"trunc' };
+    case 'endlessPages':
+      return json(200, { continuationToken: newGuid(), patTokens: [] });
+    case 'redirect':
+      return { status: action.status ?? 307, headers: { Location: action.location } };
     default:
       return undefined;
   }
@@ -154,6 +159,10 @@ export class EmulatorServer {
     if (action?.kind === 'reset') return reset();
     if (action?.kind === 'delay') await this.sleep(action.ms);
     if (this.closing) return;
+    if (action?.kind === 'drip' || action?.kind === 'oversized') {
+      entry.status = 200;
+      return action.kind === 'drip' ? drip(res, action.everyMs) : oversized(res, action.gzip ?? false, action.bytes);
+    }
     const injected = action ? faultReply(action) : undefined;
     if (injected) return reply(injected);
     const segments = url.pathname.split('/').filter(Boolean).map((x) => decodeURIComponent(x));
