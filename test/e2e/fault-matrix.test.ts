@@ -21,8 +21,13 @@
 // F = Failed, nothing changed; F·rb = Failed, the new PAT was revoked (rolled back); F·kept-both = Failed, the new PAT
 // is live but not stored and the old one is live (allowed only when the failure message names the new PAT).
 //
-// Hang cells wait for the product's 30 s socket timeout (agentNetwork() has no input or variable to shorten it), so
-// the cells run in parallel (each in its own emulator) and every it() awaits its own cell.
+// Bounds columns: `drip` answers 200 and then one byte every 250 ms for ever (the idle timeout never trips; the total
+// deadline per request must end it), `bomb` is a gzip body inflating to 2 GiB (the 16 MiB body cap must stop it), and
+// `endless` answers every PAT list page with no PATs and a fresh continuation token (the 1,000-page cap must stop it).
+//
+// Every run sets PatRotate.RequestTimeoutSeconds=2 (env PATROTATE_REQUESTTIMEOUTSECONDS), so a hang ends after 2 s
+// idle and a drip at the 4 s total deadline instead of 30 s / 60 s. The cells run in parallel (each in its own
+// emulator) and every it() awaits its own cell.
 import assert from 'node:assert/strict';
 import type { FaultAction, PatRecord } from '../emulator';
 import type { TaskRun } from '../helpers/runTask';
@@ -61,6 +66,8 @@ interface Fault {
   refusedUnread?: boolean;
   /** Only for these phases (the after-apply faults make sense on writes only). */
   only?: Phase[];
+  /** Only for these steps (endless paging is an answer of the PAT list only). */
+  steps?: StepKey[];
 }
 
 const STEPS: Step[] = [
@@ -90,7 +97,15 @@ const FAULTS: Fault[] = [
   { key: 'applied500', label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
   // Applied, then a 2xx whose body is not what the API answers (create: no patToken, so the value is lost).
   { key: 'applied2xx', label: 'ap→2xx', action: { kind: 'afterApply', then: { status: 200 } }, retryable: false, lost: true, entraRetry: false, ok2xx: true, only: WRITES },
+  // Bounds: a drip is a timeout (the total deadline); a bomb is an unreadable answer (like badJSON); endless paging
+  // fails the listing (every page, so no retry can help).
+  { key: 'drip', label: 'drip', action: { kind: 'drip', everyMs: 250 }, retryable: true, lost: true, entraRetry: true },
+  { key: 'bomb', label: 'bomb', action: { kind: 'oversized', gzip: true }, retryable: false, lost: true, entraRetry: false },
+  { key: 'endless', label: 'endless*', action: { kind: 'endlessPages' }, always: true, retryable: false, lost: false, entraRetry: false, steps: ['list', 'rival'] },
 ];
+
+/** The per-request timeout every run gets (seconds): hang cells take this long, drip cells twice this. */
+const REQUEST_TIMEOUT_SECONDS = 2;
 
 type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
 
@@ -202,9 +217,9 @@ async function runCell(cell: Cell): Promise<CellResult> {
     const { step, fault } = cell;
     const path = step.path(w);
     const nth = step.nth ?? 1;
-    const when = fault.always ? (nth > 1 ? { nth, times: 1_000 } : {}) : { nth };
+    const when = fault.always ? (nth > 1 ? { nth, times: 1_000_000 } : {}) : { nth };
     const ruleId = w.emu.faults.add({ method: step.method, path, action: fault.action, ...when });
-    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, { PATROTATE_REQUESTTIMEOUTSECONDS: String(REQUEST_TIMEOUT_SECONDS) });
     const actual = outcomeOf(run, w, old);
     try {
       assert.ok(w.emu.faults.firedCount(ruleId) >= 1, `the fault never fired: no ${step.method} ${path}`);
@@ -238,12 +253,13 @@ function asError(e: unknown): Error {
 }
 
 const CELLS: Cell[] = STEPS.flatMap((step) =>
-  FAULTS.filter((f) => !f.only || f.only.includes(step.phase)).map((fault) => ({ step, fault, expected: expected(step, fault) })),
+  FAULTS.filter((f) => (!f.only || f.only.includes(step.phase)) && (!f.steps || f.steps.includes(step.key)))
+    .map((fault) => ({ step, fault, expected: expected(step, fault) })),
 );
 
 /** Slow cells (idle waits: timeouts, backoff) first; at most `limit` task processes at once. */
 function schedule(cells: Cell[], limit: number): Map<Cell, Promise<CellResult>> {
-  const slowness = (c: Cell) => (c.fault.key === 'hang' ? 3 : c.fault.always ? 2 : 0);
+  const slowness = (c: Cell) => (c.fault.key === 'hang' || c.fault.key === 'drip' ? 3 : c.fault.always ? 2 : 0);
   const queue = [...cells].sort((a, b) => slowness(b) - slowness(a));
   const out = new Map<Cell, Promise<CellResult>>();
   const gates = new Map<Cell, () => void>();
@@ -285,7 +301,8 @@ function printMatrix(results: Map<Cell, CellResult>): void {
   const slowest = Math.max(...[...results.values()].map((r) => r.ms));
   console.log(`\nFault matrix (${results.size} cells, ${failed} failing; slowest cell ${(slowest / 1000).toFixed(1)} s)\n${lines.join('\n')}`);
   console.log('S = Succeeded; SWI = SucceededWithIssues (old PAT left live); F = Failed, nothing changed; F·rb = Failed, new PAT revoked;');
-  console.log('F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body; ✗ = actual≠expected.\n');
+  console.log('F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body;');
+  console.log('drip = a byte every 250 ms, never finished; bomb = gzip body inflating to 2 GiB; endless = empty PAT list pages with fresh continuation tokens; ✗ = actual≠expected.\n');
 }
 
 describe('e2e: fault matrix (one rotation into a variable group)', function () {
