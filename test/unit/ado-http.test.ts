@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { AdoHttp, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
 import { parseRetryAfter } from '../../tasks/PatRotate/src/net/network';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { recordingSleep, startFakeServer, type FakeAnswer, type FakeServer } from '../helpers/fakeServer';
 import { startTcpCounter } from '../helpers/tcpCounter';
@@ -248,6 +249,35 @@ describe('ado/http AdoHttp bounds', () => {
     assert.match(e.message, /^POST http:\/\/127\.0\.0\.1:\d+\/x timed out: no complete answer within the 0\.8 s deadline per request/);
     assert.equal(server.log.length, 1);
     await drip.closed;
+  });
+
+  it('ends headers that drip in a byte at a time at the same deadline (it covers headers, not only the body)', async () => {
+    let closed = false;
+    const sockets = new Set<net.Socket>();
+    const raw = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+        const timer = setInterval(() => socket.write('a'), 100);
+        socket.on('close', () => {
+          clearInterval(timer);
+          closed = true;
+        });
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = raw.address() as net.AddressInfo;
+      const started = Date.now();
+      const e = await rejection(http.send('DELETE', `http://127.0.0.1:${port}/x`, { credential: bearer, allowRetry: false }));
+      assert.match(e.message, /timed out: no complete answer within the 0\.8 s deadline/);
+      assert.ok(Date.now() - started < 3_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(closed, 'the socket was destroyed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   it('stops reading a body larger than 16 MiB and says so', async () => {
