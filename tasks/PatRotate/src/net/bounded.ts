@@ -108,7 +108,9 @@ function readCapped(message: IncomingMessage, max: number, signal: AbortSignal):
       if (source !== message) source.destroy();
       reject(err);
     };
+    // The signal on the request already destroys it; this also covers a request that started without the signal.
     if (signal.aborted) return fail(new Error('aborted'));
+    signal.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
     const encoding = String(message.headers['content-encoding'] ?? '').trim().toLowerCase();
     // We never send Accept-Encoding, but a proxy may compress anyway: the usual codings are decoded, under the cap.
     if (encoding === 'gzip' || encoding === 'x-gzip') source = message.pipe(createGunzip());
