@@ -177,7 +177,7 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
     return new AdoError('protocol', `${where} failed: ${text}`, { lostResponse: mutating });
   }
   if (/^Request timeout/i.test(text) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
-    return new AdoError('transient', `${where} timed out waiting for Azure DevOps`, {
+    return new AdoError('transient', `${where} timed out waiting for Azure DevOps (idle longer than PatRotate.RequestTimeoutSeconds)`, {
       retryable: true,
       lostResponse: mutating,
     });
