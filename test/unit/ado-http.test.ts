@@ -3,7 +3,7 @@ import { AdoHttp, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
 import { parseRetryAfter } from '../../tasks/PatRotate/src/net/network';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import net from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { recordingSleep, startFakeServer, type FakeAnswer, type FakeServer } from '../helpers/fakeServer';
 import { startTcpCounter } from '../helpers/tcpCounter';
 import { rejection } from '../helpers/rejection';
@@ -333,6 +333,21 @@ describe('ado/http AdoHttp bounds', () => {
       },
     });
     assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { ok: 1 });
+  });
+
+  it('decodes deflate and br, and refuses an unknown Content-Encoding in one line, naming it sanitised', async () => {
+    const encoded = (encoding: string, body: Buffer): FakeAnswer => ({
+      respond: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': encoding });
+        res.end(body);
+      },
+    });
+    server.enqueue(encoded('deflate', deflateSync('{"d":1}')), encoded('br', brotliCompressSync('{"b":1}')), encoded('compress ##vso[x]', Buffer.from('{}')));
+    assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { d: 1 });
+    assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { b: 1 });
+    const e = await rejection(roomy.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'protocol');
+    assert.match(e.message, /failed: the answer has an unsupported Content-Encoding "compress \?\?vso\?x\?"$/);
   });
 
   it('refuses a redirect to another host without contacting it, naming the host', async () => {
