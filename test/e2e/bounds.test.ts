@@ -47,4 +47,17 @@ describe('e2e: bounds', function () {
     assert.equal(run.message, 'The variable PatRotate.RequestTimeoutSeconds must be a whole number of seconds from 1 to 600, got "3e1".');
     assert.equal(w.emu.log.length, 0);
   });
+
+  it('a dripping PAT list answer ends at the total deadline (2 × PatRotate.RequestTimeoutSeconds) and is retried', async () => {
+    w.addPat('deploy', 2);
+    const rule = w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/tokens/pats', nth: 1, action: { kind: 'drip', everyMs: 200 } });
+    const started = Date.now();
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, { PATROTATE_REQUESTTIMEOUTSECONDS: '1' });
+    assertResult(run, 'Succeeded');
+    assert.equal(w.emu.faults.firedCount(rule), 1);
+    assert.match(run.stdout, /Retrying GET \S+\/_apis\/tokens\/pats after network error in \d+ s \(attempt 1\)/);
+    assert.ok(Date.now() - started < 20_000);
+    assert.equal(run.stderr.trim(), '', 'nothing on stderr (no unhandled error or warning)');
+  });
 });
+
