@@ -1,5 +1,8 @@
 // Fault injection and latency of the emulator.
 import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { start, type Emulator } from '../emulator';
 import { call, DAY } from './helpers';
 
@@ -97,5 +100,68 @@ describe('contract: faults and latency', function () {
     } finally {
       await slow.close();
     }
+  });
+
+  /** GET with the response handed over as soon as its headers arrive (the helpers' call() waits for the end). */
+  function open(path: string): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${em.url}${path}`, { headers: { Authorization: `Bearer ${bearer}` }, ca: em.caPem, agent: false }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('redirect answers 307 with the Location; endlessPages answers empty pages with a fresh continuation token', async () => {
+    em.faults.add({ path: PATH, times: 1, action: { kind: 'redirect', location: 'https://elsewhere.example/x' } });
+    const moved = await call(em, 'GET', PATH + Q, { bearer });
+    assert.equal(moved.status, 307);
+    assert.equal(moved.headers.location, 'https://elsewhere.example/x');
+    em.faults.add({ path: PATH, action: { kind: 'endlessPages' } });
+    const tokens = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const page = await call(em, 'GET', `${PATH + Q}&continuationToken=${[...tokens].at(-1) ?? ''}`, { bearer });
+      assert.equal(page.status, 200);
+      assert.deepEqual(page.json.patTokens, []);
+      tokens.add(page.json.continuationToken);
+    }
+    assert.equal(tokens.size, 3);
+  });
+
+  it('drip sends headers, then a byte at a time, never finishing (until close)', async () => {
+    em.faults.add({ path: PATH, action: { kind: 'drip', everyMs: 50 } });
+    const res = await open(PATH + Q);
+    assert.equal(res.statusCode, 200);
+    let bytes = 0;
+    res.on('data', (c: Buffer) => (bytes += c.length));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(bytes >= 3 && bytes <= 12, `${bytes} bytes in 400 ms`);
+    assert.equal(res.complete, false);
+    res.destroy();
+  });
+
+  it('oversized sends a gzip bomb (16 MiB zero members) or a large plain JSON body, as a stream', async () => {
+    em.faults.add({ path: PATH, times: 1, action: { kind: 'oversized', gzip: true } });
+    const bomb = await open(PATH + Q);
+    assert.equal(bomb.headers['content-encoding'], 'gzip');
+    let inflated = 0;
+    let wire = 0;
+    bomb.on('data', (c: Buffer) => (wire += c.length));
+    await new Promise<void>((resolve) => {
+      const gunzip = bomb.pipe(createGunzip());
+      gunzip.on('data', (c: Buffer) => {
+        inflated += c.length;
+        if (inflated > 40 * 1024 * 1024) {
+          bomb.destroy();
+          gunzip.destroy();
+          resolve();
+        }
+      });
+    });
+    assert.ok(wire < 200 * 1024, `${wire} bytes on the wire for ${inflated} inflated`);
+    em.faults.add({ path: PATH, times: 1, action: { kind: 'oversized', bytes: 1024 * 1024 } });
+    const plain = await call(em, 'GET', PATH + Q, { bearer });
+    assert.equal(plain.status, 200);
+    assert.ok(plain.text.length > 1024 * 1024);
+    assert.deepEqual(plain.json.patTokens, []);
   });
 });

@@ -21,8 +21,13 @@
 // F = Failed, nothing changed; F·rb = Failed, the new PAT was revoked (rolled back); F·kept-both = Failed, the new PAT
 // is live but not stored and the old one is live (allowed only when the failure message names the new PAT).
 //
-// Hang cells wait for the product's 30 s socket timeout (agentNetwork() has no input or variable to shorten it), so
-// the cells run in parallel (each in its own emulator) and every it() awaits its own cell.
+// Bounds columns: `drip` answers 200 and then one byte every 250 ms for ever (the idle timeout never trips; the total
+// deadline per request must end it), `bomb` is a gzip body inflating to 2 GiB (the 16 MiB body cap must stop it), and
+// `endless` answers every PAT list page with no PATs and a fresh continuation token (the 1,000-page cap must stop it).
+//
+// Every run sets PatRotate.RequestTimeoutSeconds=2 (env PATROTATE_REQUESTTIMEOUTSECONDS), so a hang ends after 2 s
+// idle and a drip at the 4 s total deadline instead of 30 s / 60 s. The cells run in parallel (each in its own
+// emulator) and every it() awaits its own cell.
 import assert from 'node:assert/strict';
 import type { FaultAction, PatRecord } from '../emulator';
 import type { TaskHandle, TaskRun } from '../helpers/runTask';
@@ -62,8 +67,12 @@ interface Fault {
   ok2xx?: boolean;
   /** The server refused it without acting on it (429): even a POST may be sent again. */
   refusedUnread?: boolean;
+  /** The request was carried out before the answer was lost (a create made its PAT). */
+  applied?: boolean;
   /** Only for these phases (the after-apply faults make sense on writes only). */
   only?: Phase[];
+  /** Only for these steps (endless paging is an answer of the PAT list only). */
+  steps?: StepKey[];
 }
 
 const STEPS: Step[] = [
@@ -89,10 +98,10 @@ const FAULTS: Fault[] = [
   { key: 'badJson', label: 'badJSON', action: { kind: 'malformedJson' }, retryable: false, lost: true, entraRetry: false },
   { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
   { key: 'always503', label: '503*', action: { kind: 'status', status: 503 }, always: true, retryable: true, lost: true, entraRetry: true },
-  { key: 'appliedReset', label: 'ap→rst', action: { kind: 'afterApply', then: 'reset' }, retryable: true, lost: true, entraRetry: false, only: WRITES },
-  { key: 'applied500', label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
+  { key: 'appliedReset', applied: true, label: 'ap→rst', action: { kind: 'afterApply', then: 'reset' }, retryable: true, lost: true, entraRetry: false, only: WRITES },
+  { key: 'applied500', applied: true, label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
   // Applied, then a 2xx whose body is not what the API answers (create: no patToken, so the value is lost).
-  { key: 'applied2xx', label: 'ap→2xx', action: { kind: 'afterApply', then: { status: 200 } }, retryable: false, lost: true, entraRetry: false, ok2xx: true, only: WRITES },
+  { key: 'applied2xx', applied: true, label: 'ap→2xx', action: { kind: 'afterApply', then: { status: 200 } }, retryable: false, lost: true, entraRetry: false, ok2xx: true, only: WRITES },
   // A cancel while the step's request is held: a create is held after it made the PAT (its answer not yet sent), the
   // others before they are applied.
   {
@@ -101,7 +110,15 @@ const FAULTS: Fault[] = [
   },
   // Another writer replaces the group right after this run's PUT, from a read made before it (a lost update).
   { key: 'secondWriter', label: '2nd writer', action: { kind: 'lostUpdate' }, retryable: true, lost: false, entraRetry: false, only: ['storeWrite'] },
+  // Bounds: a drip is a timeout (the total deadline); a bomb is an unreadable answer (like badJSON); endless paging
+  // fails the listing (every page, so no retry can help).
+  { key: 'drip', label: 'drip', action: { kind: 'drip', everyMs: 250 }, retryable: true, lost: true, entraRetry: true },
+  { key: 'bomb', label: 'bomb', action: { kind: 'oversized', gzip: true }, retryable: false, lost: true, entraRetry: false },
+  { key: 'endless', label: 'endless*', action: { kind: 'endlessPages' }, always: true, retryable: false, lost: false, entraRetry: false, steps: ['list', 'rival'] },
 ];
+
+/** The per-request timeout every run gets (seconds): hang cells take this long, drip cells twice this. */
+const REQUEST_TIMEOUT_SECONDS = 2;
 
 type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
 
@@ -121,19 +138,22 @@ type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
  */
 function expected(step: Step, fault: Fault): Outcome {
   // Cancelled: a new PAT no store write has touched is revoked; one whose write had begun is left live and named.
-  if (fault.cancel) return step.phase === 'storeWrite' ? 'F·kept-both' : 'F·rb';
+  // A create that made its PAT but got no answer yet: that PAT is named, not revoked (it may be another run's).
+  if (fault.cancel) return step.phase === 'verify' ? 'F·rb' : 'F·kept-both';
   const once = !fault.always;
   const absorbed =
     step.phase === 'entra' ? once && fault.entraRetry
-      : step.phase === 'create' ? once && (fault.lost || fault.refusedUnread === true)
+      : step.phase === 'create' ? once && ((fault.lost && !fault.applied) || fault.refusedUnread === true)
         : step.phase === 'verify' ? once && (fault.retryable || !!fault.auth)
           : once && (fault.retryable || !!fault.ok2xx);
   if (absorbed) return 'S';
   switch (step.phase) {
     case 'entra':
     case 'beforeCreate':
-    case 'create':
       return 'F';
+    case 'create':
+      // A create that made its PAT and lost the answer: that PAT may be another run's, so it is named, not revoked.
+      return fault.applied ? 'F·kept-both' : 'F';
     case 'check':
     case 'verify':
     case 'storeRead':
@@ -174,7 +194,7 @@ function outcomeOf(run: TaskRun, w: World, old: PatRecord): string {
   const unstoredLive = created.filter((p) => isLive(p) && p !== storedPat);
   const code = run.result === 'Succeeded' ? 'S' : run.result === 'SucceededWithIssues' ? 'SWI' : run.result === 'Failed' ? 'F' : `?${run.result ?? 'none'}`;
   let state: string;
-  if (stored !== undefined && !storedPat) state = 'stored-unknown';
+  if (stored !== undefined && stored !== old.token && !storedPat) state = 'stored-unknown';
   else if (storedPat) state = unstoredLive.length > 0 ? 'stored+orphan' : isLive(old) ? 'old-live' : '';
   else if (unstoredLive.length > 0) state = 'kept-both';
   else if (created.length > 0) state = 'rb';
@@ -189,12 +209,12 @@ function checkInvariant(run: TaskRun, w: World, old: PatRecord, snapshotBefore: 
   const created = w.emu.state.pats(w.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
   const storedVar = w.emu.state.group(w.group.id)!.variables['Deploy.Pat'];
   const storedPat = storedVar ? created.find((p) => p.token === storedVar.value) : undefined;
-  // (a) the stored value is absent, or the token of a LIVE PAT this run created.
-  if (storedVar) {
-    assert.ok(storedPat, `(a) Deploy.Pat holds a value that is no PAT this run created; ${why}`);
-    assert.ok(isLive(storedPat), `(a) Deploy.Pat holds the revoked/expired PAT ${storedPat.authorizationId}; ${why}`);
-    assert.equal(storedVar.isSecret, true, '(a) Deploy.Pat is stored as a secret');
-  }
+  // (a) the store holds the token of a LIVE PAT: the old one (as before the run), or one this run created.
+  assert.ok(storedVar, `(a) Deploy.Pat is gone; ${why}`);
+  const held = storedPat ?? (storedVar.value === old.token ? old : undefined);
+  assert.ok(held, `(a) Deploy.Pat holds a value that is neither the old PAT nor one this run created; ${why}`);
+  assert.ok(isLive(held), `(a) Deploy.Pat holds the revoked/expired PAT ${held.authorizationId}; ${why}`);
+  assert.equal(storedVar.isSecret, true, '(a) Deploy.Pat is stored as a secret');
   // (b) a live PAT the run created but did not store: only on a non-Succeeded run that names it in its issues.
   for (const p of created.filter((c) => isLive(c) && c !== storedPat)) {
     const named = [run.message, ...run.errors, ...run.warnings].some((m) => m.includes(p.authorizationId));
@@ -214,15 +234,17 @@ async function runCell(cell: Cell): Promise<CellResult> {
   const w = await world();
   try {
     const old = w.addPat('deploy', 2);
+    // As after an earlier rotation: the group holds the old PAT (a check that only sees a name would be fooled).
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
     const before = w.emu.state.snapshot();
     const { step, fault } = cell;
     const path = step.path(w);
     const nth = step.nth ?? 1;
-    const when = fault.always ? (nth > 1 ? { nth, times: 1_000 } : {}) : { nth };
+    const when = fault.always ? (nth > 1 ? { nth, times: 1_000_000 } : {}) : { nth };
     let task: TaskHandle | undefined;
     const action = typeof fault.action === 'function' ? fault.action(step.phase, () => task?.signal('SIGTERM')) : fault.action;
     const ruleId = w.emu.faults.add({ method: step.method, path, action, ...when });
-    const run = await w.run({ ...w.signIn(), ...intoGroup }, {}, { onStart: (t) => (task = t) });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, { PATROTATE_REQUESTTIMEOUTSECONDS: String(REQUEST_TIMEOUT_SECONDS) }, { onStart: (t) => (task = t) });
     const actual = outcomeOf(run, w, old);
     try {
       assert.ok(w.emu.faults.firedCount(ruleId) >= 1, `the fault never fired: no ${step.method} ${path}`);
@@ -257,12 +279,13 @@ function asError(e: unknown): Error {
 }
 
 const CELLS: Cell[] = STEPS.flatMap((step) =>
-  FAULTS.filter((f) => !f.only || f.only.includes(step.phase)).map((fault) => ({ step, fault, expected: expected(step, fault) })),
+  FAULTS.filter((f) => (!f.only || f.only.includes(step.phase)) && (!f.steps || f.steps.includes(step.key)))
+    .map((fault) => ({ step, fault, expected: expected(step, fault) })),
 );
 
 /** Slow cells (idle waits: timeouts, backoff) first; at most `limit` task processes at once. */
 function schedule(cells: Cell[], limit: number): Map<Cell, Promise<CellResult>> {
-  const slowness = (c: Cell) => (c.fault.key === 'hang' ? 3 : c.fault.always ? 2 : 0);
+  const slowness = (c: Cell) => (c.fault.key === 'hang' || c.fault.key === 'drip' ? 3 : c.fault.always ? 2 : 0);
   const queue = [...cells].sort((a, b) => slowness(b) - slowness(a));
   const out = new Map<Cell, Promise<CellResult>>();
   const gates = new Map<Cell, () => void>();
@@ -304,7 +327,8 @@ function printMatrix(results: Map<Cell, CellResult>): void {
   const slowest = Math.max(...[...results.values()].map((r) => r.ms));
   console.log(`\nFault matrix (${results.size} cells, ${failed} failing; slowest cell ${(slowest / 1000).toFixed(1)} s)\n${lines.join('\n')}`);
   console.log('S = Succeeded; SWI = SucceededWithIssues (old PAT left live); F = Failed, nothing changed; F·rb = Failed, new PAT revoked;');
-  console.log('F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body; ✗ = actual≠expected.\n');
+  console.log('F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body;');
+  console.log('drip = a byte every 250 ms, never finished; bomb = gzip body inflating to 2 GiB; endless = empty PAT list pages with fresh continuation tokens; ✗ = actual≠expected.\n');
 }
 
 describe('e2e: fault matrix (one rotation into a variable group)', function () {

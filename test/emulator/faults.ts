@@ -18,7 +18,15 @@ export type FaultAction =
   /** A lying server: the request is handled for real, and its JSON answer is rewritten by `change` before it is sent. */
   | { kind: 'tamper'; change: (body: unknown) => unknown }
   /** Another writer replaces the variable group right after this PUT, from a read made before it: what it added is gone. */
-  | { kind: 'lostUpdate' };
+  | { kind: 'lostUpdate' }
+  /** 200 and JSON headers, then one space every `everyMs`, never finishing (an idle timeout never trips). */
+  | { kind: 'drip'; everyMs: number }
+  /** The PAT list answered with an empty page and a fresh continuation token, every time. */
+  | { kind: 'endlessPages' }
+  /** A 200 body too large to read: a gzip bomb (2 GiB inflated by default) or `bytes` (64 MiB) of JSON. */
+  | { kind: 'oversized'; gzip?: boolean; bytes?: number }
+  /** A redirect (307 by default) to `location`. */
+  | { kind: 'redirect'; location: string; status?: number };
 
 export interface FaultRule {
   method?: string;

@@ -7,6 +7,7 @@ import { handleEntra } from './entra';
 import { Faults, type FaultAction } from './faults';
 import { handlePats } from './pats';
 import { json, notFound, resolveCaller, signInPage, type AuthKind, type Ctx, type Reply } from './http';
+import { drip, oversized } from './streams';
 import type { EmulatorState } from './state';
 import { newGuid } from './tokens';
 
@@ -72,6 +73,10 @@ function faultReply(action: FaultAction): Reply | undefined {
       return signInPage();
     case 'malformedJson':
       return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: '{"patToken":{"displayName":"trunc' };
+    case 'endlessPages':
+      return json(200, { continuationToken: newGuid(), patTokens: [] });
+    case 'redirect':
+      return { status: action.status ?? 307, headers: { Location: action.location } };
     default:
       return undefined;
   }
@@ -171,6 +176,10 @@ export class EmulatorServer {
     if (action?.kind === 'reset') return reset();
     if (action?.kind === 'delay') await this.sleep(action.ms);
     if (this.closing) return;
+    if (action?.kind === 'drip' || action?.kind === 'oversized') {
+      entry.status = 200;
+      return action.kind === 'drip' ? drip(res, action.everyMs) : oversized(res, action.gzip ?? false, action.bytes);
+    }
     const injected = action ? faultReply(action) : undefined;
     if (injected) return reply(injected);
     const segments = url.pathname.split('/').filter(Boolean).map((x) => decodeURIComponent(x));
@@ -189,7 +198,8 @@ export class EmulatorServer {
       for (const { g, variables } of groupsBefore) {
         if (JSON.stringify(g.variables) === JSON.stringify(variables)) continue;
         g.variables = { ...variables, 'Other.Writer': { value: 'written by someone else' } };
-        g.modifiedOn = new Date(g.modifiedOn.getTime() + 1);
+        // The other writer's request lands a little later (its own round trip): a later modifiedOn, as the service keeps it.
+        g.modifiedOn = new Date(g.modifiedOn.getTime() + 20);
       }
     }
     if (action?.kind === 'tamper') return reply({ ...real, body: action.change(structuredClone(real.body)) });

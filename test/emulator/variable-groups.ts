@@ -137,7 +137,9 @@ function write(ctx: Ctx, org: Org, id: number | undefined): Reply {
   const description = typeof b.description === 'string' ? b.description : '';
   const providerData = b.providerData as Record<string, unknown> | undefined;
   if (existing) {
-    Object.assign(existing, { name, description, type, variables, projectRefs: refs, modifiedBy: me, modifiedOn: now });
+    // modifiedOn never goes back (the dates are sent at 1/300 s, so two writes within ~3 ms can still share one).
+    const modifiedOn = new Date(Math.max(now.getTime(), existing.modifiedOn.getTime()));
+    Object.assign(existing, { name, description, type, variables, projectRefs: refs, modifiedBy: me, modifiedOn });
     if (providerData) existing.providerData = providerData;
     return json(200, groupJson(ctx, existing, false));
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import type { Agent, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
-import type { NetworkSettings } from '../../tasks/PatRotate/src/net/network';
+import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from '../../tasks/PatRotate/src/net/network';
 import { envName, REPO_ROOT } from './runTask';
 
 /** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
@@ -88,7 +88,7 @@ export class FakeAgent implements Agent {
     this.out.push(`##vso[task.complete result=${RESULT[result]};]${escapeData(message)}`);
   }
 
-  /** As task-lib reads them: the proxy (with its bypass list), the CA file (here the emulator's), SkipCertValidation. */
+  /** As agent.ts reads them: the proxy (with its bypass list), the CA file (here the emulator's), SkipCertValidation, the timeout. */
   network(): NetworkSettings {
     const proxyUrl = this.variable('Agent.ProxyUrl');
     const proxyPassword = this.variable('Agent.ProxyPassword');
@@ -100,7 +100,7 @@ export class FakeAgent implements Agent {
         : undefined),
       cert: this.caFile ? { caFile: this.caFile } : undefined,
       ignoreSslError: (this.variable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true',
-      timeoutMs: 30_000,
+      timeoutMs: requestTimeoutMs(this.variable(REQUEST_TIMEOUT_VARIABLE)),
     };
   }
 

@@ -8,7 +8,9 @@ export type FakeAnswer =
   /** Destroys the connection without an answer. */
   | { reset: true }
   /** Never answers (for client timeouts). */
-  | { hang: true };
+  | { hang: true }
+  /** Answers by hand (slow or huge bodies); the connection is destroyed by close() if still open. */
+  | { respond: (res: http.ServerResponse) => void };
 
 export interface LoggedRequest {
   method: string;
@@ -58,6 +60,11 @@ export async function startFakeServer(): Promise<FakeServer> {
       }
       if ('hang' in answer) {
         hanging.add(res);
+        return;
+      }
+      if ('respond' in answer) {
+        hanging.add(res);
+        answer.respond(res);
         return;
       }
       const isText = typeof answer.body === 'string';

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { AdoHttp, type RetryInfo } from '../../tasks/PatRotate/src/ado/http';
 import { parseRetryAfter } from '../../tasks/PatRotate/src/net/network';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
-import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
+import net from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { recordingSleep, startFakeServer, type FakeAnswer, type FakeServer } from '../helpers/fakeServer';
+import { startTcpCounter } from '../helpers/tcpCounter';
 import { rejection } from '../helpers/rejection';
 
 const bearer = { kind: 'bearer', token: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-value' } as const;
@@ -186,5 +189,187 @@ describe('net parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Tue, 31 Dec 2024 00:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
+
+describe('ado/http AdoHttp bounds', () => {
+  let server: FakeServer;
+  let http: AdoHttp;
+  /** Generous deadlines and one attempt, for the size tests: a slow machine must not turn them into timeouts. */
+  let roomy: AdoHttp;
+  let clock: ReturnType<typeof recordingSleep>;
+
+  beforeEach(async () => {
+    server = await startFakeServer();
+    clock = recordingSleep();
+    // Idle timeout 300 ms, total deadline 800 ms: a byte every 100 ms never trips the idle timer.
+    http = new AdoHttp({ ...directNetwork, timeoutMs: 300, deadlineMs: 800 }, { retry: { sleep: clock.sleep, random: () => 0.5, maxAttempts: 2 } });
+    roomy = new AdoHttp({ ...directNetwork, timeoutMs: 20_000 }, { retry: { sleep: clock.sleep, maxAttempts: 1 } });
+  });
+  afterEach(async () => {
+    http.dispose();
+    roomy.dispose();
+    await server.close();
+  });
+
+  /** Headers at once, then one space every 100 ms for ever; resolves `closed` when the client hangs up. */
+  function dripping(): { answer: FakeAnswer; closed: Promise<number> } {
+    let done: (at: number) => void = () => undefined;
+    const closed = new Promise<number>((resolve) => (done = resolve));
+    return {
+      closed,
+      answer: {
+        respond: (res) => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.write(' ');
+          const timer = setInterval(() => res.write(' '), 100);
+          res.on('close', () => {
+            clearInterval(timer);
+            done(Date.now());
+          });
+        },
+      },
+    };
+  }
+
+  it('ends a dripping answer at the total deadline, destroys the socket, and retries a GET like a timeout', async () => {
+    const first = dripping();
+    server.enqueue(first.answer, { status: 200, body: { ok: true } });
+    const started = Date.now();
+    assert.deepEqual(await http.send('GET', `${server.url}/x`, { credential: bearer }), { ok: true });
+    const closedAt = await first.closed;
+    assert.ok(closedAt - started >= 750 && closedAt - started < 10_000, `socket closed after ${closedAt - started} ms`);
+    assert.equal(server.log.length, 2);
+    assert.equal(clock.waits.length, 1);
+  });
+
+  it('treats a deadline breach on a POST as a lost answer, one attempt, one line naming the deadline', async () => {
+    const drip = dripping();
+    server.enqueue(drip.answer);
+    const e = await rejection(http.send('POST', `${server.url}/x`, { credential: bearer, body: {} }));
+    assert.equal(e.kind, 'transient');
+    assert.equal(e.retryable, true);
+    assert.equal(e.lostResponse, true);
+    assert.match(e.message, /^POST http:\/\/127\.0\.0\.1:\d+\/x timed out: no complete answer within the 0\.8 s deadline per request/);
+    assert.equal(server.log.length, 1);
+    await drip.closed;
+  });
+
+  it('ends headers that drip in a byte at a time at the same deadline (it covers headers, not only the body)', async () => {
+    let closed = false;
+    const sockets = new Set<net.Socket>();
+    const raw = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+        const timer = setInterval(() => socket.write('a'), 100);
+        socket.on('close', () => {
+          clearInterval(timer);
+          closed = true;
+        });
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = raw.address() as net.AddressInfo;
+      const started = Date.now();
+      const e = await rejection(http.send('DELETE', `http://127.0.0.1:${port}/x`, { credential: bearer, allowRetry: false }));
+      assert.match(e.message, /timed out: no complete answer within the 0\.8 s deadline/);
+      assert.ok(Date.now() - started < 10_000, 'ended by the deadline');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(closed, 'the socket was destroyed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+
+  it('stops reading a body larger than 16 MiB and says so', async () => {
+    server.enqueue({
+      respond: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"padding":"');
+        const chunk = Buffer.alloc(1024 * 1024, 'a');
+        let n = 0;
+        const pump = (): void => {
+          while (n++ < 40) if (!res.write(chunk)) return void res.once('drain', pump);
+          res.end('"}');
+        };
+        pump();
+      },
+    });
+    const e = await rejection(roomy.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'protocol');
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /^GET \S+ failed: the answer is larger than 16 MiB; stopped reading it$/);
+  });
+
+  it('fails a gzip bomb (2 MB inflating to 2 GiB) cleanly, without inflating it into memory', async () => {
+    const member = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    server.enqueue({
+      respond: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+        let left = 128;
+        const pump = (): void => {
+          while (left-- > 0) if (res.destroyed || !res.write(member)) return void res.once('drain', pump);
+          res.end();
+        };
+        pump();
+      },
+    });
+    const before = process.memoryUsage().rss;
+    const e = await rejection(roomy.send('PUT', `${server.url}/x`, { credential: bearer, body: {} }));
+    const grown = process.memoryUsage().rss - before;
+    assert.match(e.message, /the answer is larger than 16 MiB/);
+    assert.equal(e.lostResponse, true);
+    assert.ok(grown < 256 * 1024 * 1024, `memory grew by ${Math.round(grown / 1024 / 1024)} MiB`);
+  });
+
+  it('still reads a small gzip answer', async () => {
+    server.enqueue({
+      respond: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+        res.end(gzipSync('{"ok":1}'));
+      },
+    });
+    assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { ok: 1 });
+  });
+
+  it('decodes deflate and br, and refuses an unknown Content-Encoding in one line, naming it sanitised', async () => {
+    const encoded = (encoding: string, body: Buffer): FakeAnswer => ({
+      respond: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': encoding });
+        res.end(body);
+      },
+    });
+    server.enqueue(encoded('deflate', deflateSync('{"d":1}')), encoded('br', brotliCompressSync('{"b":1}')), encoded('compress ##vso[x]', Buffer.from('{}')));
+    assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { d: 1 });
+    assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { b: 1 });
+    const e = await rejection(roomy.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'protocol');
+    assert.match(e.message, /failed: the answer has an unsupported Content-Encoding "compress \?\?vso\?x\?"$/);
+  });
+
+  it('refuses a redirect to another host without contacting it, naming the host', async () => {
+    const other = await startTcpCounter();
+    try {
+      server.enqueue({ status: 307, headers: { Location: `http://127.0.0.1:${other.port}/steal?token=1` } });
+      const e = await rejection(roomy.send('POST', `${server.url}/x`, { credential: bearer, body: { secret: 1 } }));
+      assert.equal(e.kind, 'protocol');
+      assert.equal(
+        e.message,
+        `POST ${server.url}/x answered HTTP 307 redirecting to 127.0.0.1:${other.port}; PatRotate does not follow redirects with credentials: check the organization URL and the agent proxy`,
+      );
+      assert.equal(other.connections(), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('names the host of a sign-in redirect', async () => {
+    server.enqueue({ status: 302, headers: { Location: 'https://app.vssps.visualstudio.com/_signin?realm=x' } });
+    const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
+    assert.equal(e.kind, 'auth');
+    assert.match(e.message, /\(HTTP 302 redirecting to app\.vssps\.visualstudio\.com, not followed\)$/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { PatClient } from '../../tasks/PatRotate/src/ado/pats';
+import { MAX_LISTED_PATS, MAX_LIST_PAGES, PatClient } from '../../tasks/PatRotate/src/ado/pats';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
@@ -64,6 +64,26 @@ describe('ado/pats PatClient', () => {
     assert.equal(e.kind, 'protocol');
     assert.match(e.message, /twice/);
     assert.equal(server.log.length, 2);
+  });
+
+  it('stops an endless listing (a fresh continuation token with every empty page) after 1,000 pages', async () => {
+    let n = 0;
+    server.handle(() => ({ status: 200, body: { continuationToken: `t${++n}`, patTokens: [] } }));
+    const started = Date.now();
+    const e = await rejection(pats.listAll());
+    assert.equal(e.kind, 'protocol');
+    assert.equal(server.log.length, MAX_LIST_PAGES);
+    assert.match(e.message, /^GET \S+\/_apis\/tokens\/pats was still listing after 1000 pages and 0 PATs; stopping: PatRotate lists at most 1000 pages or 100000 PATs/);
+    assert.ok(Date.now() - started < 15_000, 'ended quickly');
+  });
+
+  it('stops a listing past 100,000 PATs before reading them all', async () => {
+    const page = Array.from({ length: 1000 }, (_, i) => patJson(i));
+    let n = 0;
+    server.handle(() => ({ status: 200, body: { continuationToken: `t${++n}`, patTokens: page } }));
+    const e = await rejection(pats.listAll());
+    assert.equal(server.log.length, MAX_LISTED_PATS / 1000 + 1);
+    assert.match(e.message, /after 101 pages and 101000 PATs; stopping/);
   });
 
   it('rejects a PAT entry missing required fields', async () => {

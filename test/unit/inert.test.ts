@@ -32,7 +32,7 @@ describe('inert: outside text cannot form a logging command', () => {
   }
 
   it('the parser itself sees each attack when printed raw (so the tests above can fail)', () => {
-    for (const attack of ATTACKS.filter((a) => !a.includes('##[error]') && !/[\u0640\u0591]/.test(a))) {
+    for (const attack of ATTACKS.filter((a) => !a.includes('##[error]') && !/\u0640|\u0591/.test(a))) {
       assert.ok(parseCommands(`${attack}\n`).length > 0, JSON.stringify(attack));
     }
   });

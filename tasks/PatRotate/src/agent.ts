@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { Agent, StopReason, TaskResult } from './app/agent';
-import type { NetworkSettings } from './net/network';
+import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from './net/network';
 
 /** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
@@ -29,8 +29,12 @@ function readInput(name: string): string | undefined {
   return value;
 }
 
-/** The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings. */
-export function agentNetwork(timeoutMs = 30_000): NetworkSettings {
+/**
+ * The agent's proxy (with credentials and bypass list), CA bundle, client certificate and SSL settings, and the
+ * per-request timeout from the PatRotate.RequestTimeoutSeconds variable (the total deadline is twice that).
+ */
+export function agentNetwork(): NetworkSettings {
+  const timeoutMs = requestTimeoutMs(tl.getVariable(REQUEST_TIMEOUT_VARIABLE));
   const cert = quietly(() => tl.getHttpCertConfiguration()) ?? undefined;
   if (cert?.passphrase) tl.setSecret(cert.passphrase);
   let masked = false;

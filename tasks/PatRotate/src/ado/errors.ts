@@ -67,8 +67,19 @@ export const SIGN_IN_PAGE_HINT =
   'Azure DevOps answered with its sign-in page: the token is not a Microsoft Entra user token for Azure DevOps ' +
   '(it may be expired, issued for another resource than 499b84ac-1321-427f-aa17-267ca6975798, or from another tenant)';
 
-export function signInPageError(where: string, status: number): AdoError {
-  return new AdoError('auth', `${SIGN_IN_PAGE_HINT}; request: ${where} (HTTP ${status})`, { status });
+export function signInPageError(where: string, status: number, redirectHost?: string): AdoError {
+  const to = redirectHost ? ` redirecting to ${redirectHost}, not followed` : '';
+  return new AdoError('auth', `${SIGN_IN_PAGE_HINT}; request: ${where} (HTTP ${status}${to})`, { status });
+}
+
+/** A 3xx to anywhere but the sign-in page. Nothing was applied: a redirect is an answer in place of acting. */
+export function redirectError(where: string, status: number, host: string): AdoError {
+  return new AdoError(
+    'protocol',
+    `${where} answered HTTP ${status} redirecting to ${host}; PatRotate does not follow redirects with credentials: ` +
+      'check the organization URL and the agent proxy',
+    { status },
+  );
 }
 
 /** The body Azure DevOps sends with most errors: {"$id","innerException","message","typeName","typeKey",…}. */
@@ -155,8 +166,18 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
   const rawCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   const code = typeof rawCode === 'string' ? rawCode : '';
   const text = err instanceof Error ? err.message : String(err);
+  // The bounds of net/bounded.ts: the total deadline is a timeout; a body too large or undecodable is a broken answer.
+  if (code === 'EDEADLINE') {
+    return new AdoError('transient', `${where} ${text} (twice PatRotate.RequestTimeoutSeconds)`, {
+      retryable: true,
+      lostResponse: mutating,
+    });
+  }
+  if (code === 'EBODYTOOLARGE' || code === 'EENCODING') {
+    return new AdoError('protocol', `${where} failed: ${text}`, { lostResponse: mutating });
+  }
   if (/^Request timeout/i.test(text) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
-    return new AdoError('transient', `${where} timed out waiting for Azure DevOps`, {
+    return new AdoError('transient', `${where} timed out waiting for Azure DevOps (idle longer than PatRotate.RequestTimeoutSeconds)`, {
       retryable: true,
       lostResponse: mutating,
     });

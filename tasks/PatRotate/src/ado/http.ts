@@ -1,13 +1,14 @@
 // The one door to Azure DevOps over HTTP: auth headers, JSON in and out, retries that honour Retry-After and
 // never repeat a POST that may have been applied, and every failure turned into an AdoError (see errors.ts).
 import { HttpClient } from 'typed-rest-client/HttpClient';
-import type { IHttpClientResponse } from 'typed-rest-client/Interfaces';
-import { parseRetryAfter, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
+import { AbortHandler, boundedExchange, redirectHost } from '../net/bounded';
+import { deadlineMs, parseRetryAfter, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
 import {
   AdoError,
   asVssErrorBody,
   errorFromNetwork,
   errorFromStatus,
+  redirectError,
   scrub,
   signInPageError,
 } from './errors';
@@ -59,7 +60,7 @@ export interface SendOptions {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class AdoHttp {
-  private readonly clients = new Map<string, HttpClient>();
+  private readonly clients = new Map<string, { client: HttpClient; handler: AbortHandler }>();
   private readonly policy: Required<RetryPolicy>;
 
   constructor(
@@ -108,7 +109,7 @@ export class AdoHttp {
 
   /** Closes keep-alive sockets. */
   dispose(): void {
-    for (const client of this.clients.values()) client.dispose();
+    for (const { client } of this.clients.values()) client.dispose();
     this.clients.clear();
   }
 
@@ -134,20 +135,29 @@ export class AdoHttp {
     let contentType: string;
     let text: string;
     let retryAfter: string | undefined;
+    let location: string | string[] | undefined;
     try {
-      const res: IHttpClientResponse = await this.clientFor(url).request(method, url, data, headers);
-      status = res.message.statusCode ?? 0;
-      contentType = String(res.message.headers['content-type'] ?? '');
-      retryAfter = res.message.headers['retry-after'];
-      text = await res.readBody();
+      const { client, handler } = this.clientFor(url);
+      const res = await boundedExchange(client, handler, method, url, data, headers, { deadlineMs: deadlineMs(this.network) });
+      status = res.status;
+      contentType = String(res.headers['content-type'] ?? '');
+      retryAfter = res.headers['retry-after'];
+      location = res.headers.location;
+      text = res.text;
     } catch (err) {
       throw errorFromNetwork(err, where, mutating);
     }
     const secrets = [opts.credential.token];
     const looksHtml = /text\/html/i.test(contentType) || /^\s*</.test(text);
-    // Azure DevOps sends its sign-in page (203, a redirect, or HTML) when it does not accept the token.
+    // Redirects are never followed (they would carry the Authorization header along); Azure DevOps redirects only
+    // to its sign-in page, so anything else is named as a redirect.
+    if (status >= 300 && status < 400) {
+      const host = redirectHost(location, url);
+      throw isSignInRedirect(location, url) ? signInPageError(where, status, host) : redirectError(where, status, host);
+    }
+    // Azure DevOps sends its sign-in page (203 or HTML) when it does not accept the token.
     // HTML with an error status (e.g. a gateway's 503 page) is judged by its status below.
-    if (status === 203 || (status >= 300 && status < 400) || (looksHtml && (status < 300 || status === 401))) {
+    if (status === 203 || (looksHtml && (status < 300 || status === 401))) {
       throw signInPageError(where, status);
     }
     if (status >= 200 && status < 300) return parseSuccess<T>(text, where, mutating);
@@ -164,16 +174,28 @@ export class AdoHttp {
     throw errorFromStatus(status, body, where, mutating, parseRetryAfter(retryAfter));
   }
 
-  private clientFor(url: string): HttpClient {
+  private clientFor(url: string): { client: HttpClient; handler: AbortHandler } {
     const origin = new URL(url).origin;
-    let client = this.clients.get(origin);
-    if (!client) {
-      // Redirects are refused: they would carry the Authorization header to wherever they point.
-      const requestOptions = { ...requestOptionsFor(this.network, url), allowRedirects: false };
-      client = new HttpClient(this.options.userAgent ?? 'PatRotate/1', [], requestOptions);
-      this.clients.set(origin, client);
+    let entry = this.clients.get(origin);
+    if (!entry) {
+      // requestOptionsFor refuses redirects: they would carry the Authorization header to wherever they point.
+      const handler = new AbortHandler();
+      entry = { client: new HttpClient(this.options.userAgent ?? 'PatRotate/1', [handler], requestOptionsFor(this.network, url)), handler };
+      this.clients.set(origin, entry);
     }
-    return client;
+    return entry;
+  }
+}
+
+/** A redirect to Microsoft's sign-in pages (or one without a Location): Azure DevOps did not accept the token. */
+function isSignInRedirect(location: string | string[] | undefined, from: string): boolean {
+  const value = Array.isArray(location) ? location[0] : location;
+  if (!value) return true;
+  try {
+    const to = new URL(value, from);
+    return /(^|\.)(visualstudio\.com|microsoftonline\.com|live\.com)$/i.test(to.hostname) || /\/_signin\b/i.test(to.pathname);
+  } catch {
+    return false;
   }
 }
 

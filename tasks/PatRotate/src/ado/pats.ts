@@ -9,6 +9,13 @@ import type { Credential, NewPatToken, PatCreateRequest, PatStatusFilter, PatTok
 /** The service's own page size limit for List. */
 export const PAT_PAGE_SIZE = 100;
 
+/**
+ * Bounds of one listing: a server that hands out a fresh continuation token with every (even empty) page would
+ * otherwise be listed forever. 1,000 full pages are 100,000 PATs, far beyond what one user owns.
+ */
+export const MAX_LIST_PAGES = 1_000;
+export const MAX_LISTED_PATS = 100_000;
+
 interface PatTokenResultBody {
   patToken?: unknown;
   patTokenError?: string;
@@ -36,7 +43,8 @@ export class PatClient {
   async *list(filter: PatStatusFilter = 'active'): AsyncIterable<PatToken> {
     const seen = new Set<string>();
     let continuation: string | undefined;
-    for (;;) {
+    let listed = 0;
+    for (let pages = 1; ; pages++) {
       // The service wants the same filter on every page.
       let url = this.url({ displayFilterOption: filter, $top: String(PAT_PAGE_SIZE) });
       if (continuation) url += `&continuationToken=${encodeURIComponent(continuation)}`;
@@ -45,9 +53,13 @@ export class PatClient {
       if (!page || (page.patTokens != null && !Array.isArray(page.patTokens))) {
         throw new AdoError('protocol', `GET ${this.baseUrl} answered without a patTokens list`);
       }
-      for (const raw of page.patTokens ?? []) yield toPatToken(raw);
+      const raws = page.patTokens ?? [];
+      listed += raws.length;
+      if (listed > MAX_LISTED_PATS) throw tooLong(this.baseUrl, pages, listed);
+      for (const raw of raws) yield toPatToken(raw);
       const next = page.continuationToken;
       if (!next) return;
+      if (pages >= MAX_LIST_PAGES) throw tooLong(this.baseUrl, pages, listed);
       if (seen.has(next)) {
         throw new AdoError(
           'protocol',
@@ -119,6 +131,14 @@ export class PatClient {
     const params = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
     return `${this.baseUrl}?${[...params, `api-version=${encodeURIComponent(this.apiVersion)}`].join('&')}`;
   }
+}
+
+function tooLong(url: string, pages: number, listed: number): AdoError {
+  return new AdoError(
+    'protocol',
+    `GET ${url} was still listing after ${pages} pages and ${listed} PATs; stopping: PatRotate lists at most ` +
+      `${MAX_LIST_PAGES} pages or ${MAX_LISTED_PATS} PATs (the server may be handing out endless continuation tokens)`,
+  );
 }
 
 function throwIfPatTokenError(result: unknown): void {

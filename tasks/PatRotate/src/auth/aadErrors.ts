@@ -1,7 +1,7 @@
 // Entra / MSAL failures → one line: cause and fix. Keyed on the AADSTS number first (MSAL classifies by the
 // error/suberror strings, which Entra does not send consistently), then on error/suberror, then on the network.
 import { AuthError } from '@azure/msal-node';
-import type { HttpExchange } from './networkClient';
+import { REDIRECT_REFUSED, type HttpExchange } from './networkClient';
 import type { SignInConfig } from './types';
 
 export class SignInError extends Error {
@@ -82,6 +82,7 @@ export function adminConsentUrl(cfg: Pick<SignInConfig, 'authorityHost' | 'tenan
 export function explainSignInError(err: unknown, cfg: SignInConfig, lastFailure?: HttpExchange): SignInError {
   if (err instanceof SignInError) return err;
   const e = err instanceof AuthError ? err : undefined;
+  if (e?.errorCode === REDIRECT_REFUSED) return new SignInError('redirect', redact(e.errorMessage), { cause: err });
   const no = aadstsNumber(e, lastFailure);
   const tag = no ? `AADSTS${no}` : undefined;
   if (no && BY_AADSTS[no]) return new SignInError(tag!, `${tag}: ${BY_AADSTS[no](cfg)}`, { cause: err });

@@ -4,7 +4,8 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpClient } from 'typed-rest-client/HttpClient';
-import { requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
+import { AbortHandler, boundedExchange, redirectHost } from '../net/bounded';
+import { deadlineMs, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
 
 const USER_AGENT = 'PatRotate-msal';
 
@@ -23,6 +24,9 @@ export interface HttpExchange {
 }
 
 export type ExchangeObserver = (exchange: HttpExchange) => void;
+
+/** The errorCode of the AuthError for a refused redirect (explainSignInError keeps its message). */
+export const REDIRECT_REFUSED = 'redirect_refused';
 
 export function createNetworkClient(settings: NetworkSettings, observe: ExchangeObserver = () => undefined): INetworkModule {
   return {
@@ -45,24 +49,32 @@ async function send<T>(
   const requestOptions = requestOptionsFor(settings, url);
   if (timeout) requestOptions.socketTimeout = Math.min(timeout, requestOptions.socketTimeout ?? timeout);
   // One client per request: its agents are destroyed afterwards, so no socket keeps the task process alive.
-  const client = new HttpClient(USER_AGENT, undefined, requestOptions);
+  // requestOptionsFor refuses redirects: a 307 from the token endpoint would re-send the refresh token, password or
+  // client secret in the body to wherever it points.
+  const handler = new AbortHandler();
+  const client = new HttpClient(USER_AGENT, [handler], requestOptions);
   try {
     let text: string;
     let status: number;
     let headers: Record<string, string>;
     try {
-      const res = method === 'GET'
-        ? await client.get(url, options?.headers ?? {})
-        : await client.post(url, options?.body ?? '', options?.headers ?? {});
-      text = await res.readBody();
-      status = res.message.statusCode ?? 0;
-      headers = flatten(res.message.headers);
+      const data = method === 'GET' ? null : (options?.body ?? '');
+      const res = await boundedExchange(client, handler, method, url, data, options?.headers ?? {}, { deadlineMs: deadlineMs(settings) });
+      text = res.text;
+      status = res.status;
+      headers = flatten(res.headers);
     } catch (e) {
       const networkError = describe(e);
       observe({ method, url: where, networkError });
       // An AuthError keeps our message: MSAL replaces any other error with a bare "network_error".
       const code = networkError.code ? `${networkError.code} ` : '';
       throw new AuthError('network_error', '', `Network request failed: ${code}${networkError.message} (${method} ${where})`);
+    }
+    if (status >= 300 && status < 400) {
+      observe({ method, url: where, status });
+      // Not a network_error: sign-in retries those, and this one would only be refused again.
+      throw new AuthError(REDIRECT_REFUSED, '', `Entra answered HTTP ${status} redirecting to ${redirectHost(headers.location, url)}; `
+        + `PatRotate does not follow redirects with credentials: check authorityHost and the agent proxy (${method} ${where})`);
     }
     const body = parseBody(text, status, headers['content-type'], method, where);
     const oauth = body as { error?: unknown; error_codes?: unknown };

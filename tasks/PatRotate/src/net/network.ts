@@ -9,8 +9,13 @@ export interface NetworkSettings {
   cert?: ICertConfiguration;
   /** Agent.SkipCertValidation */
   ignoreSslError: boolean;
-  /** Socket timeout for one request, in milliseconds. */
+  /** Idle socket timeout for one request, in milliseconds (PatRotate.RequestTimeoutSeconds). */
   timeoutMs: number;
+  /**
+   * Total time one request may take, connect to last body byte, in milliseconds: a server that drips a byte now
+   * and then never trips the idle timeout. Default: twice timeoutMs.
+   */
+  deadlineMs?: number;
 }
 
 /** Direct connections, default CAs: for tests and tools that run outside an agent. */
@@ -20,6 +25,28 @@ export const directNetwork: NetworkSettings = {
   timeoutMs: 30_000,
 };
 
+export const REQUEST_TIMEOUT_VARIABLE = 'PatRotate.RequestTimeoutSeconds';
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+
+/**
+ * The idle timeout per request from the PatRotate.RequestTimeoutSeconds variable: a plain decimal integer 1–600,
+ * 30 when unset. The total deadline per request is twice this.
+ */
+export function requestTimeoutMs(value: string | undefined): number {
+  const text = (value ?? '').trim();
+  if (text === '') return DEFAULT_REQUEST_TIMEOUT_SECONDS * 1000;
+  const seconds = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(seconds >= 1 && seconds <= 600)) {
+    throw new Error(`The variable ${REQUEST_TIMEOUT_VARIABLE} must be a whole number of seconds from 1 to 600, got "${text.slice(0, 20)}".`);
+  }
+  return seconds * 1000;
+}
+
+/** The total deadline per request (see NetworkSettings.deadlineMs). */
+export function deadlineMs(settings: NetworkSettings): number {
+  return settings.deadlineMs ?? 2 * settings.timeoutMs;
+}
+
 /** typed-rest-client request options for calls to `url`. */
 export function requestOptionsFor(settings: NetworkSettings, url: string): IRequestOptions {
   return {
@@ -28,6 +55,7 @@ export function requestOptionsFor(settings: NetworkSettings, url: string): IRequ
     ignoreSslError: settings.ignoreSslError,
     socketTimeout: settings.timeoutMs,
     allowRetries: false, // retries are ours: they must honour Retry-After and never repeat a POST
+    allowRedirects: false, // a redirect would carry the Authorization header or the credentials in the body elsewhere
     keepAlive: true,
   };
 }
