@@ -2,10 +2,15 @@
 import assert from 'node:assert/strict';
 import { start, type Emulator } from '../emulator';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
+import { VariableGroupClient, type VariableGroup } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
+
+/** Read → replace, as the store does (without its read-back). */
+async function setSecret(groups: VariableGroupClient, group: VariableGroup, name: string, value: string, identity?: string): Promise<VariableGroup> {
+  return groups.replace(await groups.read(group), { [name]: value }, identity);
+}
 
 describe('integration: ado variable group client ↔ emulator', function () {
   this.timeout(20_000);
@@ -65,7 +70,7 @@ describe('integration: ado variable group client ↔ emulator', function () {
   it('sets the secret and keeps every other stored value', async () => {
     const g = seed({ sharedWith: ['Other'] });
     const found = await groups.find('Web App', 'Deploy Secrets');
-    await groups.setSecret(found, 'MY_PAT', 'brand-new-pat');
+    await setSecret(groups, found, 'MY_PAT', 'brand-new-pat');
     const stored = emu.state.group(g.id);
     assert.deepEqual(stored?.variables, {
       plain: { value: 'hello' },
@@ -82,7 +87,7 @@ describe('integration: ado variable group client ↔ emulator', function () {
 
   it('adds a new secret variable', async () => {
     const g = seed();
-    await groups.setSecret(await groups.find('Web App', String(g.id)), 'NEW_PAT', 'v1');
+    await setSecret(groups, await groups.find('Web App', String(g.id)), 'NEW_PAT', 'v1');
     assert.deepEqual(emu.state.group(g.id)?.variables.NEW_PAT, { value: 'v1', isSecret: true });
     assert.equal(emu.state.group(g.id)?.variables.DB_PASSWORD.value, 'p@ss');
   });
@@ -90,7 +95,7 @@ describe('integration: ado variable group client ↔ emulator', function () {
   it('refuses a Key Vault-linked group without writing', async () => {
     const g = seed({ type: 'AzureKeyVault' });
     const found = await groups.find('Web App', String(g.id));
-    const e = await rejection(groups.setSecret(found, 'MY_PAT', 'v'));
+    const e = await rejection(setSecret(groups, found, 'MY_PAT', 'v'));
     assert.match(e.message, /linked to Azure Key Vault.*store the PAT in Key Vault instead/);
     assert.equal(emu.log.filter((l) => l.method === 'PUT').length, 0);
     assert.equal(emu.state.group(g.id)?.variables.MY_PAT.value, 'old-pat');
@@ -98,7 +103,7 @@ describe('integration: ado variable group client ↔ emulator', function () {
 
   it('explains a 403 with the identity and the Administrator role', async () => {
     const g = seed({ admin: false });
-    const e = await rejection(groups.setSecret(await groups.find('Web App', String(g.id)), 'MY_PAT', 'v', 'rotator@contoso.com'));
+    const e = await rejection(setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'v', 'rotator@contoso.com'));
     assert.equal(e.kind, 'forbidden');
     assert.equal(e.status, 403);
     assert.match(e.message, /'rotator@contoso.com' may not change variable group 'Deploy Secrets'.*Administrator role/);
@@ -108,7 +113,7 @@ describe('integration: ado variable group client ↔ emulator', function () {
   it('retries the PUT after a 503 with Retry-After', async () => {
     const g = seed();
     emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`, times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 2 } });
-    await groups.setSecret(await groups.find('Web App', String(g.id)), 'MY_PAT', 'after-retry');
+    await setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'after-retry');
     assert.deepEqual(clock.waits, [2000]);
     assert.equal(emu.state.group(g.id)?.variables.MY_PAT.value, 'after-retry');
   });

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
+import { VariableGroupClient, type VariableGroup } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
+
+/** Read → replace, as the store does (without its read-back). */
+async function setSecret(groups: VariableGroupClient, group: VariableGroup, name: string, value: string, identity?: string): Promise<VariableGroup> {
+  return groups.replace(await groups.read(group), { [name]: value }, identity);
+}
 
 const credential = { kind: 'bearer', token: 'entra-token' } as const;
 const refs = [{ name: 'Secrets', description: '', projectReference: { id: 'p-1', name: 'Proj' } }];
@@ -77,7 +82,7 @@ describe('ado/variableGroups VariableGroupClient', () => {
     server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson() });
     const g = await groups.find('Proj', '12');
     server.enqueue({ status: 200, body: groupJson() });
-    await groups.setSecret(g, 'my_pat', 'the-new-pat');
+    await setSecret(groups, g, 'my_pat', 'the-new-pat');
     const put = server.log[2];
     assert.equal(server.log[1].method, 'GET', 'reads the group again right before writing');
     assert.equal(put.method, 'PUT');
@@ -99,7 +104,7 @@ describe('ado/variableGroups VariableGroupClient', () => {
   it('adds a new secret variable when none matches', async () => {
     server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson() }, { status: 200, body: groupJson() });
     const g = await groups.find('Proj', '12');
-    await groups.setSecret(g, 'NEW_PAT', 'v');
+    await setSecret(groups, g, 'NEW_PAT', 'v');
     assert.deepEqual(server.log[2].json.variables.NEW_PAT, { value: 'v', isSecret: true });
     assert.equal(Object.keys(server.log[2].json.variables).length, 5);
   });
@@ -108,7 +113,7 @@ describe('ado/variableGroups VariableGroupClient', () => {
     const kv = groupJson({ type: 'AzureKeyVault', providerData: { serviceEndpointId: 'se', vault: 'kv' } });
     server.enqueue({ status: 200, body: kv });
     const g = await groups.find('Proj', '12');
-    const e = await rejection(groups.setSecret(g, 'MY_PAT', 'v'));
+    const e = await rejection(groups.replace(g, { MY_PAT: 'v' }));
     assert.match(e.message, /linked to Azure Key Vault; its values come from the vault: store the PAT in Key Vault instead/);
     assert.equal(server.log.length, 1);
   });
@@ -116,14 +121,14 @@ describe('ado/variableGroups VariableGroupClient', () => {
   it('refuses when the group became Key Vault-linked since it was found', async () => {
     server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson({ type: 'AzureKeyVault' }) });
     const g = await groups.find('Proj', '12');
-    await rejection(groups.setSecret(g, 'MY_PAT', 'v'));
+    await rejection(setSecret(groups, g, 'MY_PAT', 'v'));
     assert.equal(server.log.length, 2);
   });
 
   it('explains a 403 on the PUT with the identity and the Administrator role', async () => {
     server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson() }, { status: 403, body: { message: 'denied' } });
     const g = await groups.find('Proj', '12');
-    const e = await rejection(groups.setSecret(g, 'MY_PAT', 'v', 'rotator@contoso.com'));
+    const e = await rejection(setSecret(groups, g, 'MY_PAT', 'v', 'rotator@contoso.com'));
     assert.equal(e.kind, 'forbidden');
     assert.match(e.message, /'rotator@contoso.com' may not change variable group 'Secrets'.*Administrator role.*Library → Secrets → Security/);
     assert.ok(!e.message.includes('"v"'));

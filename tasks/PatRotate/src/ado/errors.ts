@@ -21,6 +21,11 @@ export interface AdoErrorDetails {
   lostResponse?: boolean;
   /** Server-requested wait before the next attempt (Retry-After), when it sent one. */
   retryAfterMs?: number;
+  /**
+   * An attempt of this request was sent and got no answer at all (a timeout, a reset): it may still be carried out
+   * later, so a read that shows nothing changed yet proves nothing.
+   */
+  unanswered?: boolean;
 }
 
 export class AdoError extends Error {
@@ -32,6 +37,7 @@ export class AdoError extends Error {
   readonly retryable: boolean;
   readonly lostResponse: boolean;
   readonly retryAfterMs?: number;
+  readonly unanswered: boolean;
 
   constructor(kind: AdoErrorKind, message: string, details: AdoErrorDetails = {}) {
     super(oneLine(message));
@@ -42,6 +48,7 @@ export class AdoError extends Error {
     this.retryable = details.retryable ?? false;
     this.lostResponse = details.lostResponse ?? false;
     this.retryAfterMs = details.retryAfterMs;
+    this.unanswered = details.unanswered ?? false;
   }
 
   /** The same error with a different message (e.g. one that names the variable group), all else kept. */

@@ -85,10 +85,14 @@ export class AdoHttp {
     const mayRetry = (e: AdoError) => opts.allowRetry !== false && (method !== 'POST' || e.status === 429);
     const started = Date.now();
     let slept = 0;
+    let unanswered = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.attempt<T>(method, url, opts);
-      } catch (e) {
+      } catch (caught) {
+        // Sent, and no status came back: that attempt may still land, whatever later attempts answer.
+        if (caught instanceof AdoError && caught.lostResponse && caught.status === undefined) unanswered = true;
+        const e = caught instanceof AdoError && unanswered && !caught.unanswered ? new AdoError(caught.kind, caught.message, { ...caught, unanswered }) : caught;
         if (!(e instanceof AdoError) || !e.retryable || !mayRetry(e) || attempt >= this.policy.maxAttempts) throw e;
         const delayMs = e.retryAfterMs ?? this.backoff(attempt);
         // Fake sleeps do not move the clock, so the time spent sleeping counts on its own too.

@@ -116,6 +116,10 @@ export class VariableGroupClient {
     refuseKeyVault(current);
     const variables: Record<string, VariableValue> = {};
     for (const [key, v] of Object.entries(current.variables)) {
+      if (!v.isSecret && (v.value === null || v.value === undefined)) {
+        // A secret read back without its flag: writing it back as it came would erase its value.
+        throw new AdoError('protocol', `Variable group '${current.name}' came back with variable '${key}' without a value and not marked secret; writing the group back could erase it, so nothing was written`);
+      }
       // A secret sent back with value null keeps its stored value (the contract every Microsoft client relies on).
       variables[key] = v.isSecret ? { ...v, isSecret: true, value: null } : { ...v };
     }
@@ -151,17 +155,6 @@ export class VariableGroupClient {
       }
       throw e;
     }
-  }
-
-  /** Reads the group, then sets one secret variable. */
-  async setSecret(group: VariableGroup, name: string, value: string, identityLabel?: string): Promise<VariableGroup> {
-    return this.setSecrets(group, { [name]: value }, identityLabel);
-  }
-
-  /** Reads the group, then sets several secret variables in one replace (bulk rotations into one group). */
-  async setSecrets(group: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
-    refuseKeyVault(group);
-    return this.replace(await this.read(group), values, identityLabel);
   }
 
   private projectBase(project: string): string {

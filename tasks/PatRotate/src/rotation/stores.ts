@@ -173,6 +173,8 @@ export class VariableGroupStore implements Store {
    * variables), nothing landed. Anything else may have.
    */
   private async settle(before: VariableGroup, names: string[], cause: AdoError): Promise<StoreWriteError> {
+    // An attempt that got no answer at all may still land after this read: nothing can be ruled out.
+    if (cause.unanswered) return new StoreWriteError(`${cause.message} (an earlier attempt got no answer and may still land)`, new Set(), { cause });
     let after: VariableGroup;
     try {
       after = await this.client.read(this.group);
