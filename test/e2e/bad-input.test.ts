@@ -44,6 +44,8 @@ const CASES: Case[] = [
   { name: 'invalid variable name', inputs: rotate({ variableName: 'my token!' }), expect: /Input 'variableName': 'my token!' is not a valid variable name/ },
   { name: 'PAT stored over the refresh token', inputs: rotate({ target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PatRotate.RefreshToken', refreshTokenVariable: 'patrotate.refreshtoken' }), expect: /Input 'variableName': 'PatRotate.RefreshToken' is refreshTokenVariable in the same variable group.*Use another variableName/ },
   { name: 'variable name the agent reserves', inputs: rotate({ variableName: 'System.AccessToken' }), expect: /Input 'variableName': 'System.AccessToken' is a name the agent reserves/ },
+  { name: 'a pipeline variable named like an output of the task', inputs: rotate({ variableName: 'RefreshToken' }), expect: /Input 'variableName': 'RefreshToken' is the name of one of the task's own output variables/ },
+  { name: 'a plain variable of the group', inputs: rotate({ target: 'variableGroup', variableGroup: 'pat-store', variableName: 'plain.setting' }), given: seedDeploy, expect: /Input 'variableName': PAT 'deploy' would be stored as 'plain.setting', a plain \(not secret\) variable of group 'pat-store'/ },
   { name: 'PATH as the variable name', inputs: rotate({ variableName: 'path' }), expect: /Input 'variableName': 'path' is a name the agent reserves/ },
   { name: 'hexadecimal number', inputs: rotate({ validityDays: '0x1E' }), expect: /Input 'validityDays': '0x1E' is not a whole number from 1 to 365/ },
   { name: 'number in exponent form', inputs: rotate({ concurrency: '1e1' }), expect: /Input 'concurrency': '1e1' is not a whole number from 1 to 16/ },

@@ -32,6 +32,34 @@ describe('e2e: a hostile or confused server', function () {
     });
   }
 
+  it('a create answered with the id of the PAT it replaces is refused, and that working PAT is never revoked', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'tamper', change: (b) => ((b as { patToken: Json }).patToken.authorizationId = old.authorizationId, b) } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, new RegExp(`its authorizationId ${old.authorizationId} is not that of a new PAT.*Nothing was revoked`));
+    assert.equal(old.revoked, false, 'the working PAT is untouched');
+    assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, old.token);
+  });
+
+  it('a group read that drops the secret flag is not written back (another secret would be erased)', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({
+      method: 'GET', path: `/contoso/Platform/_apis/distributedtask/variablegroups/${w.group.id}`,
+      action: { kind: 'tamper', change: (b) => {
+        const vars = (b as { variables: Record<string, Json> }).variables;
+        for (const v of Object.values(vars)) delete v.isSecret;
+        return b;
+      } },
+    });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /without a value and not marked secret; writing the group back could erase it, so nothing was written.*Rolled back/);
+    assert.deepEqual(w.emu.state.group(w.group.id)!.variables['Other.Secret'], { value: 'other-secret-value-1', isSecret: true });
+    assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
+  });
+
   it('a group read answered for another id is not written', async () => {
     const old = w.addPat('deploy', 2);
     const other = w.emu.state.addGroup('contoso', 'Platform', { name: 'other', admins: [w.user.oid], variables: {} });

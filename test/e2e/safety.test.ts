@@ -77,6 +77,27 @@ describe('e2e: rotation safety', function () {
     assert.equal(run.code, 1);
   });
 
+  it('target none: the token output holds the new PAT before the old one is retired, so a cancel then keeps it', async () => {
+    w.addPat('deploy', 2);
+    let task: TaskHandle | undefined;
+    w.emu.faults.add({ method: 'DELETE', path: PATS, nth: 1, action: { kind: 'hold', answerOnly: true, onHeld: () => task?.signal('SIGTERM') } });
+    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'none' }, {}, { onStart: (t) => (task = t) });
+    assertResult(run, 'Failed');
+    const [fresh] = live(w, 'deploy');
+    assert.ok(fresh, 'a PAT named deploy is live');
+    assert.equal(run.variables.get('token (output)')?.value, fresh.token, 'and the token output holds it');
+    assert.match(run.message, /was being retired when the run stopped/);
+  });
+
+  it('a cancel while the rolled refresh token is being saved says where it is', async () => {
+    let task: TaskHandle | undefined;
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, nth: 1, action: { kind: 'hold', onHeld: () => task?.signal('SIGTERM') } });
+    const run = await w.run({ ...w.signIn(), operation: 'list', refreshTokenVariable: 'PatRotate.RefreshToken', refreshTokenGroup: 'pat-store' }, {}, { onStart: (t) => (task = t) });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /stopped \(SIGTERM\).*new refresh token may not be saved in variable group 'pat-store': it is in this step's secret output refreshToken/);
+    assert.ok(run.variables.get('refreshToken (output)')?.secret);
+  });
+
   it('rolls back when the new PAT cannot be verified, before anything is stored', async () => {
     const old = w.addPat('deploy', 2);
     w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/connectionData', action: { kind: 'status', status: 403, body: { message: 'TF400813: not authorized', typeKey: 'UnauthorizedRequestException' } } });
