@@ -37,6 +37,25 @@ describe('e2e: rotation safety', function () {
     assert.equal(JSON.stringify(w.emu.state.group(w.group.id)), groupBefore);
   });
 
+  it('a write attempt that timed out may still land: later 5xx answers and an unchanged group do not roll back', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, nth: 1, action: { kind: 'hold', until: late } });
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, action: { kind: 'status', status: 503, retryAfterSeconds: 0 } });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, { PATROTATE_REQUESTTIMEOUTSECONDS: '1' });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /an earlier attempt got no answer and may still land.*both were left live/);
+    release(); // the first attempt lands after all
+    await new Promise((r) => setTimeout(r, 200));
+    const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value;
+    const held = w.emu.state.pats(w.user.oid).find((p) => p.token === stored)!;
+    assert.notEqual(held.authorizationId, old.authorizationId, 'the late write put the new PAT there');
+    assert.equal(held.revoked, false, 'and it is live: it was not rolled back');
+    assert.equal(old.revoked, false);
+  });
+
   it('leaves both PATs live, named, only when a write may have landed (applied, and every answer lost)', async () => {
     const old = w.addPat('deploy', 2);
     w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };

@@ -178,6 +178,7 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
     return new AdoError('transient', `${where} ${text} (twice PatRotate.RequestTimeoutSeconds)`, {
       retryable: true,
       lostResponse: mutating,
+      unanswered: mutating,
     });
   }
   if (code === 'EBODYTOOLARGE' || code === 'EENCODING') {
@@ -187,6 +188,7 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
     return new AdoError('transient', `${where} timed out waiting for Azure DevOps (idle longer than PatRotate.RequestTimeoutSeconds)`, {
       retryable: true,
       lostResponse: mutating,
+      unanswered: mutating,
     });
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code)) {
@@ -201,6 +203,7 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
   return new AdoError('transient', `${where} failed: ${code || oneLine(text, 200)} (network error)`, {
     retryable: true,
     lostResponse: mutating && !neverSent,
+    unanswered: mutating && !neverSent,
   });
 }
 

@@ -90,8 +90,8 @@ export class AdoHttp {
       try {
         return await this.attempt<T>(method, url, opts);
       } catch (caught) {
-        // Sent, and no status came back: that attempt may still land, whatever later attempts answer.
-        if (caught instanceof AdoError && caught.lostResponse && caught.status === undefined) unanswered = true;
+        // Sent, and no answer came back: that attempt may still land, whatever later attempts answer.
+        if (caught instanceof AdoError && caught.unanswered) unanswered = true;
         const e = caught instanceof AdoError && unanswered && !caught.unanswered ? new AdoError(caught.kind, caught.message, { ...caught, unanswered }) : caught;
         if (!(e instanceof AdoError) || !e.retryable || !mayRetry(e) || attempt >= this.policy.maxAttempts) throw e;
         const delayMs = e.retryAfterMs ?? this.backoff(attempt);
