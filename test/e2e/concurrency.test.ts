@@ -75,6 +75,24 @@ describe('e2e: concurrent runs and the job token', function () {
       });
     }
 
+    it('a failed group write is not resent as is: what another run wrote meanwhile is kept', async () => {
+      w.addPat('deploy', 2);
+      const other = w.emu.state.addPat(w.user.oid, 'contoso', { displayName: 'build', scope: 'vso.build', validFrom: new Date(), validTo: new Date(Date.now() + 30 * 86_400_000) }).pat;
+      w.emu.faults.add({
+        method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1,
+        action: { kind: 'status', status: 503, retryAfterSeconds: 1 },
+        onHit: () => setTimeout(() => {
+          const g = w.emu.state.group(w.group.id)!;
+          g.variables['Build.Pat'] = { value: other.token, isSecret: true };
+          g.modifiedOn = new Date(g.modifiedOn.getTime() + 20);
+        }, 100),
+      });
+      const run = await w.run({ ...w.signIn(), ...inputs });
+      assertResult(run, 'Succeeded');
+      assert.equal(w.emu.state.group(w.group.id)!.variables['Build.Pat']?.value, other.token, 'the other run\'s PAT is still stored');
+      assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
+    });
+
     it('the rolled refresh token is read back and written again when another writer dropped it', async () => {
       w.addPat('deploy', 2);
       w.emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1, action: { kind: 'lostUpdate' } });

@@ -69,6 +69,8 @@ interface Fault {
   refusedUnread?: boolean;
   /** The request was carried out before the answer was lost (a create made its PAT). */
   applied?: boolean;
+  /** No answer at all (reset, timeout): the request may still be carried out later. */
+  noAnswer?: boolean;
   /** Only for these phases (the after-apply faults make sense on writes only). */
   only?: Phase[];
   /** Only for these steps (endless paging is an answer of the PAT list only). */
@@ -94,8 +96,8 @@ const FAULTS: Fault[] = [
   // test/unit/ado-http.test.ts, and the 429 columns check that Retry-After is honoured.
   { key: '500', label: '500', action: { kind: 'status', status: 500, retryAfterSeconds: 0 }, retryable: true, lost: true, entraRetry: true },
   { key: '503', label: '503', action: { kind: 'status', status: 503, retryAfterSeconds: 0 }, retryable: true, lost: true, entraRetry: true },
-  { key: 'reset', label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: true },
-  { key: 'hang', label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: true },
+  { key: 'reset', noAnswer: true, label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: true },
+  { key: 'hang', noAnswer: true, label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: true },
   { key: 'html', label: 'html', action: { kind: 'html' }, retryable: false, lost: false, entraRetry: false, auth: true },
   { key: 'badJson', label: 'badJSON', action: { kind: 'malformedJson' }, retryable: false, lost: true, entraRetry: false },
   { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
@@ -114,7 +116,7 @@ const FAULTS: Fault[] = [
   { key: 'secondWriter', label: '2nd writer', action: { kind: 'lostUpdate' }, retryable: true, lost: false, entraRetry: false, only: ['storeWrite'] },
   // Bounds: a drip is a timeout (the total deadline); a bomb is an unreadable answer (like badJSON); endless paging
   // fails the listing (every page, so no retry can help).
-  { key: 'drip', label: 'drip', action: { kind: 'drip', everyMs: 250 }, retryable: true, lost: true, entraRetry: true },
+  { key: 'drip', noAnswer: true, label: 'drip', action: { kind: 'drip', everyMs: 250 }, retryable: true, lost: true, entraRetry: true },
   { key: 'bomb', label: 'bomb', action: { kind: 'oversized', gzip: true }, retryable: false, lost: true, entraRetry: false },
   { key: 'endless', label: 'endless*', action: { kind: 'endlessPages' }, always: true, retryable: false, lost: false, entraRetry: false, steps: ['list', 'rival'] },
 ];
@@ -147,7 +149,11 @@ function expected(step: Step, fault: Fault): Outcome {
     step.phase === 'entra' ? once && fault.entraRetry
       : step.phase === 'create' ? once && ((fault.lost && !fault.applied) || fault.refusedUnread === true)
         : step.phase === 'verify' ? once && (fault.retryable || !!fault.auth)
-          : once && (fault.retryable || !!fault.ok2xx);
+          // The store writes again from a fresh read after any failure but a refusal (the sign-in page here).
+          : step.phase === 'storeWrite' ? once && !fault.auth
+            : once && (fault.retryable || !!fault.ok2xx);
+  // A create sent again after one that got no answer at all: that one may still make a PAT later, so it is named.
+  if (absorbed && step.phase === 'create' && fault.noAnswer) return 'SWI';
   if (absorbed) return 'S';
   switch (step.phase) {
     case 'entra':

@@ -60,6 +60,41 @@ describe('e2e: a hostile or confused server', function () {
     assert.deepEqual(live(w).map((p) => p.authorizationId), [old.authorizationId]);
   });
 
+  it('a write whose answer has no date, then another writer restoring the old value, is written again', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.state.group(w.group.id)!.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+    w.emu.faults.add({
+      method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1,
+      action: { kind: 'tamper', change: () => {
+        const g = w.emu.state.group(w.group.id)!;
+        g.variables['Deploy.Pat'] = { value: old.token, isSecret: true };
+        g.modifiedOn = new Date(g.modifiedOn.getTime() + 20);
+        return {};
+      } },
+    });
+    const run = await w.run({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Succeeded');
+    const holder = w.emu.state.pats(w.user.oid).find((p) => p.token === w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value)!;
+    assert.equal(holder.revoked, false, 'the group holds a live PAT');
+    assert.notEqual(holder.authorizationId, old.authorizationId);
+  });
+
+  it('a server that quotes the new PAT in an error message does not get it printed', async () => {
+    w.addPat('deploy', 2);
+    const body = { message: '', typeKey: 'InvalidValue' };
+    w.emu.faults.add({
+      method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`,
+      action: { kind: 'status', status: 400, body },
+      onHit: () => {
+        const newest = w.emu.state.pats(w.user.oid).reduce((a, p) => (p.validFrom > a.validFrom ? p : a));
+        body.message = `Variable value ${newest.token} is not valid.`;
+      },
+    });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }); // world.run fails on any leaked secret
+    assertResult(run, 'Failed');
+    assert.match(run.message, /Variable value \*\*\* is not valid/);
+  });
+
   it('a group read answered for another id is not written', async () => {
     const old = w.addPat('deploy', 2);
     const other = w.emu.state.addGroup('contoso', 'Platform', { name: 'other', admins: [w.user.oid], variables: {} });

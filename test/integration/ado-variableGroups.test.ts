@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { start, type Emulator } from '../emulator';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
+import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { VariableGroupClient, type VariableGroup } from '../../tasks/PatRotate/src/ado/variableGroups';
+import { storeConfirmed, VariableGroupStore } from '../../tasks/PatRotate/src/rotation/stores';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
@@ -110,11 +112,27 @@ describe('integration: ado variable group client ↔ emulator', function () {
     assert.equal(emu.state.group(g.id)?.variables.MY_PAT.value, 'old-pat');
   });
 
-  it('retries the PUT after a 503 with Retry-After', async () => {
+  it('never resends a failed PUT as is (it would carry a stale read): the error says when to write again', async () => {
     const g = seed();
     emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`, times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 2 } });
-    await setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'after-retry');
-    assert.deepEqual(clock.waits, [2000]);
+    const e = await rejection(setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'after-retry'));
+    assert.ok(e instanceof AdoError && e.retryAfterMs === 2000 && e.status === 503);
+    assert.equal(emu.log.filter((x) => x.method === 'PUT').length, 1);
+  });
+
+  it('the store writes again from a fresh read after Retry-After, and confirms the value', async () => {
+    const g = seed();
+    emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`, times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 2 } });
+    const waits: number[] = [];
+    const store = new VariableGroupStore(groups, await groups.find('Web App', String(g.id)));
+    const results = await storeConfirmed(store, { MY_PAT: 'after-retry' }, (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    });
+    assert.deepEqual(results.get('MY_PAT'), { kind: 'stored', writes: 2 });
+    assert.deepEqual(waits, [2000]);
     assert.equal(emu.state.group(g.id)?.variables.MY_PAT.value, 'after-retry');
+    const gets = emu.log.filter((x) => x.method === 'GET' && x.path.endsWith(`/variablegroups/${g.id}`)).length;
+    assert.ok(gets >= 3, 'a fresh read before each write, and one to confirm');
   });
 });

@@ -170,3 +170,11 @@ describe('ado/pats PatClient', () => {
     assert.match(server.log[0].url, /api-version=7\.2-preview\.1$/);
   });
 });
+
+describe('ado/pats: ids in one case', () => {
+  it('lowercases authorizationId, so an id in another case is still the same PAT everywhere', async () => {
+    const { toPatToken } = await import('../../tasks/PatRotate/src/ado/pats');
+    const p = toPatToken({ authorizationId: 'E382FCBF-0000-4000-8000-00000000000A', displayName: 'x', scope: 'vso.code', targetAccounts: ['o'], validFrom: '2026-11-01T00:00:00Z', validTo: '2026-12-01T00:00:00Z' });
+    assert.equal(p.authorizationId, 'e382fcbf-0000-4000-8000-00000000000a');
+  });
+});

@@ -48,6 +48,8 @@ export interface AdoHttpOptions {
   /** Called before each wait, so the task can log "retrying after HTTP 429 in 2 s". */
   onRetry?: (info: RetryInfo) => void;
   userAgent?: string;
+  /** Secrets of the run (tokens, new PAT values) to cut from server messages; read at each answer, so it may grow. */
+  secrets?: Iterable<string>;
 }
 
 export interface SendOptions {
@@ -151,7 +153,8 @@ export class AdoHttp {
     } catch (err) {
       throw errorFromNetwork(err, where, mutating);
     }
-    const secrets = [opts.credential.token];
+    // A server may quote what it was sent (a PAT in a group body): every secret the run knows is cut from its text.
+    const secrets = [opts.credential.token, ...(this.options.secrets ?? [])];
     const looksHtml = /text\/html/i.test(contentType) || /^\s*</.test(text);
     // Redirects are never followed (they would carry the Authorization header along); Azure DevOps redirects only
     // to its sign-in page, so anything else is named as a redirect.

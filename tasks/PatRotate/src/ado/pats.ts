@@ -178,7 +178,8 @@ export function toPatToken(raw: unknown): PatToken {
     throw protocol(`PAT ${String(o.authorizationId)} has an unreadable targetAccounts`);
   }
   return {
-    authorizationId: str('authorizationId'),
+    // GUIDs in one case, so every comparison of ids (listed before, ours, the ledger's) is exact.
+    authorizationId: str('authorizationId').toLowerCase(),
     displayName: typeof o.displayName === 'string' ? o.displayName : '',
     scope: str('scope'),
     targetAccounts: targets == null ? null : [...targets],

@@ -143,7 +143,9 @@ export class VariableGroupClient {
     };
     const url = `${this.collectionUrl}/_apis/distributedtask/variablegroups/${current.id}?api-version=${API_VERSION}`;
     try {
-      const saved = await this.http.send<unknown>('PUT', url, { credential: this.credential, body });
+      // Never resent as is: a resend carries this read, perhaps seconds old, and would drop what others wrote since.
+      // The store writes again from a fresh read when it knows this write did not land (rotation/stores.ts).
+      const saved = await this.http.send<unknown>('PUT', url, { credential: this.credential, body, allowRetry: false });
       return isGroupJson(saved) && saved.id === current.id ? toVariableGroup(saved, current.project) : current;
     } catch (e) {
       if (e instanceof AdoError && e.kind === 'forbidden') {

@@ -22,10 +22,12 @@ import { errorMessage } from '../errorMessage';
 /** How long a stopping run may spend revoking what it made: the agent kills the task some seconds after SIGINT. */
 export const STOP_DEADLINE_MS = 5_000;
 
-type Undo = { ledger: Ledger; pats: PatClient; knownIds: ReadonlySet<string> };
-
-/** Where a run is, for what a stop must say. */
-interface Progress {
+/** What a stop needs: the ledger (from the start, so a stop makes every later step refuse to begin) and the API. */
+interface RunState {
+  ledger: Ledger;
+  /** Set while PATs may change (from the listing until execute is done): the API the undo revokes through. */
+  pats?: PatClient;
+  knownIds: ReadonlySet<string>;
   /** The group the rolled refresh token is being saved to, while that save is under way. */
   savingRefreshToken?: string;
 }
@@ -34,15 +36,14 @@ interface Progress {
 export function run(agent: Agent): Promise<void> {
   const log = logOf(agent);
   return new Promise((resolve) => {
-    let undo: Undo | undefined;
+    const state: RunState = { ledger: new Ledger(log.info), knownIds: new Set() };
     let stopped: Promise<void> | undefined;
     let finished = false;
-    const progress: Progress = {};
     // No further change begins, every new PAT no store write has touched is revoked, and what is left live is named.
     const stop = (reason: string): Promise<void> | undefined =>
       finished ? undefined : (stopped ??= (async () => {
-        const lines = undo ? await undo.ledger.stop(undo.pats, STOP_DEADLINE_MS, undo.knownIds) : [];
-        if (progress.savingRefreshToken) lines.push(agent.loc('RefreshTokenMaybeUnsaved', progress.savingRefreshToken));
+        const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
+        if (state.savingRefreshToken) lines.push(agent.loc('RefreshTokenMaybeUnsaved', state.savingRefreshToken));
         log.errorLine(reason);
         lines.forEach((l) => log.errorLine(l));
         log.complete('failed', [reason, ...lines].join(' '));
@@ -52,7 +53,7 @@ export function run(agent: Agent): Promise<void> {
       })());
     agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', errorMessage(r.error))));
 
-    steps(agent, log, progress, (u) => (undo = u)).then(
+    steps(agent, log, state).then(
       () => {
         if (stopped) return;
         finished = true;
@@ -61,7 +62,7 @@ export function run(agent: Agent): Promise<void> {
       (e: unknown) => {
         if (stopped) return;
         // Only a run that may have changed something needs the undo; a bad input or a failed sign-in fails as it is.
-        if (undo) {
+        if (state.pats) {
           void stop(errorMessage(e));
           return;
         }
@@ -73,7 +74,8 @@ export function run(agent: Agent): Promise<void> {
   });
 }
 
-async function steps(agent: Agent, log: Log, progress: Progress, setUndo: (u: Undo | undefined) => void): Promise<void> {
+async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
+  const { ledger } = state;
   const runStartedAt = new Date();
   const cfg = parseConfig(agent);
   const ctx: RunContext = { agent, log, cfg };
@@ -81,29 +83,40 @@ async function steps(agent: Agent, log: Log, progress: Progress, setUndo: (u: Un
 
   const network = agent.network();
   if (network.ignoreSslError) log.warn(agent.loc('CertChecksOff'));
+  const secrets = new Set<string>();
+  const setSecret = (value: string): void => {
+    if (value) secrets.add(value);
+    agent.setSecret(value);
+  };
   const http = new AdoHttp(network, {
+    secrets,
     onRetry: (r) => log.info(agent.loc('Retrying', r.method, r.url, r.reason, Math.round(r.delayMs / 1000), r.attempt)),
   });
 
   log.section(agent.loc('SectionSignIn'));
-  const signedIn = await signIn(cfg.auth, { network, setSecret: (v) => agent.setSecret(v), warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
+  const signedIn = await signIn(cfg.auth, { network, setSecret, warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
   const who = signedIn.user.upn ?? signedIn.user.oid ?? '?';
+  ledger.check(); // each step begins only if the run was not stopped meanwhile
   log.info(agent.loc('SignedInAs', who, cfg.auth.method));
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
-  const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent) : user;
+  [signedIn.accessToken, signedIn.rolledRefreshToken].forEach((t) => t && setSecret(t));
+  const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent, setSecret) : user;
   const groupIdentity = cfg.groupAuth === 'jobToken' ? agent.loc('JobIdentity') : who;
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
-  progress.savingRefreshToken = cfg.refreshTokenStore?.ref.group;
+  state.savingRefreshToken = cfg.refreshTokenStore?.ref.group;
   const refreshGroupId = await saveRefreshToken(ctx, signedIn, groups);
-  progress.savingRefreshToken = undefined;
+  state.savingRefreshToken = undefined;
+  ledger.check();
 
   // Every check that can fail on bad input happens before the first change.
   const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId);
+  ledger.check();
   log.section(agent.loc('SectionReadPats', cfg.organization.organization));
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
   const listed = await readPats(ctx, pats);
+  ledger.check();
 
   const now = new Date();
   const { actions, warnings } = plan({ ...cfg, protectedVariables: opened?.protectedVariables }, listed, now);
@@ -120,14 +133,13 @@ async function steps(agent: Agent, log: Log, progress: Progress, setUndo: (u: Un
 
   log.section(agent.loc('SectionExecute', capital(cfg.operation), actions.filter((a) => a.kind !== 'skip').length, cfg.concurrency));
   const knownIds = new Set(listed.map((p) => p.authorizationId));
-  const ledger = new Ledger(log.info);
-  setUndo({ ledger, pats, knownIds });
+  Object.assign(state, { pats, knownIds });
   const outcomes = await execute(actions, {
     pats,
     verify: cfg.verifyNewToken ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token)) : undefined,
     store: opened?.store,
     ledger,
-    setSecret: (v) => agent.setSecret(v),
+    setSecret,
     now: () => new Date(),
     runStartedAt,
     knownIds,
@@ -135,7 +147,7 @@ async function steps(agent: Agent, log: Log, progress: Progress, setUndo: (u: Un
     concurrency: cfg.concurrency,
   });
   ledger.check(); // a run that was stopped meanwhile reports through the stop, not here
-  setUndo(undefined); // every change is done and reported in the outcomes: nothing is left to undo
+  state.pats = undefined; // every change is done and reported in the outcomes: nothing is left to undo
   report(ctx, outcomes, false);
   finishRun(ctx, outcomes);
 }
@@ -154,10 +166,10 @@ async function readPats({ agent, log, cfg }: RunContext, pats: PatClient): Promi
   return [...stillActive.map((p) => ({ ...p, status: 'active' as const })), ...expired.map((p) => ({ ...p, status: 'expired' as const }))];
 }
 
-function jobCredential(agent: Agent): Credential {
+function jobCredential(agent: Agent, setSecret: (value: string) => void): Credential {
   const token = agent.jobAccessToken();
   if (!token) throw new ConfigError('groupAuth', agent.loc('JobTokenMissing'));
-  agent.setSecret(token);
+  setSecret(token);
   return { kind: 'bearer', token };
 }
 

@@ -102,19 +102,22 @@ export class Ledger {
    * flight may have made is looked for and named, not revoked: it may be another run's), within `deadlineMs`. Returns lines that say what was undone and
    * what is left live. Safe to call once; later calls return the first call's promise.
    */
-  stop(api: StopApi, deadlineMs: number, knownIds: ReadonlySet<string>): Promise<string[]> {
+  stop(api: StopApi | undefined, deadlineMs: number, knownIds: ReadonlySet<string>): Promise<string[]> {
     this.stopPromise ??= this.undo(api, deadlineMs, knownIds);
     return this.stopPromise;
   }
 
   private stopPromise?: Promise<string[]>;
 
-  private async undo(api: StopApi, deadlineMs: number, knownIds: ReadonlySet<string>): Promise<string[]> {
+  private async undo(api: StopApi | undefined, deadlineMs: number, listed: ReadonlySet<string>): Promise<string[]> {
     this.stopping = true;
+    const known = new Set([...listed].map((id) => id.toLowerCase()));
+    const knownIds = { has: (id: string) => known.has(id.toLowerCase()) };
     const lines: string[] = [];
     /** PATs a create still waiting for its answer may have made: this run's orphans, or another run's new PATs. */
     const appeared: PatToken[] = [];
     const work = (async () => {
+      if (!api) return; // stopped before the PAT API was in reach: nothing was created
       const openCreates = [...this.creates];
       if (openCreates.length > 0) {
         const earliest = Math.min(...openCreates.map((c) => c.sentAt.getTime())) - 2 * 60_000;

@@ -44,7 +44,12 @@ export async function produceAll(items: readonly Production[], execDeps: Execute
 /** 1. Create. */
 function createAll(items: readonly Production[], deps: Deps, ours: Set<string>): Promise<Live[]> {
   return phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
-    const created = await createOnce(request(o), deps, o.notes, ours);
+    const { created, mayStillLand } = await createOnce(request(o), deps, o.notes, ours);
+    if (mayStillLand) {
+      // The first request got no answer at all: it may still make a PAT after the listing found none.
+      o.result = 'succeededWithIssues';
+      o.notes.push({ level: 'warning', text: `The first request to create '${o.action.kind === 'create' ? o.action.displayName : o.action.old.displayName}' (sent at ${mayStillLand.toISOString()}) got no answer and may still make a PAT, stored nowhere: in a few minutes, check with operation list and revoke any PAT of this name other than ${created.authorizationId}.` });
+    }
     ours.add(created.authorizationId);
     o.pat = created;
     o.token = created.token;
@@ -201,14 +206,16 @@ function request(o: Production): PatCreateRequest {
  * it is this run's orphan or another run's new PAT (which that run may have stored): it cannot be told which, so
  * nothing is revoked and the message names it.
  */
-async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours: ReadonlySet<string>): Promise<NewPatToken> {
+async function createOnce(
+  req: PatCreateRequest, deps: Deps, notes: Note[], ours: ReadonlySet<string>,
+): Promise<{ created: NewPatToken; mayStillLand?: Date }> {
   const sentAt = deps.now();
   const leftover = `a PAT named '${req.displayName}' created at about ${sentAt.toISOString()} may be live and stored nowhere: check with operation list and revoke it`;
   // The create stays open in the ledger until it is known what it made, so a stop meanwhile looks for it too.
   const open = deps.ledger.createSent(req.displayName, sentAt);
   let lost: AdoError;
   try {
-    return await create(req, deps, open);
+    return { created: await create(req, deps, open) };
   } catch (e) {
     if (!(e instanceof AdoError && e.lostResponse)) {
       deps.ledger.createAnswered(open);
@@ -230,7 +237,7 @@ async function createOnce(req: PatCreateRequest, deps: Deps, notes: Note[], ours
     throw new Error(`Creating the new PAT got no answer (${lost.message}), and ${appeared.map((p) => p.authorizationId).join(', ')} named '${req.displayName}' appeared meanwhile: made by this request (its value was never received) or by another run, which may have stored it, so nothing was revoked. If no store holds it, revoke it (operation revoke with authorizationId); the old PAT is unchanged.`, { cause: lost });
   }
   try {
-    return await create(req, deps, deps.ledger.createSent(req.displayName, deps.now()));
+    return { created: await create(req, deps, deps.ledger.createSent(req.displayName, deps.now())), mayStillLand: lost.unanswered ? sentAt : undefined };
   } catch (err) {
     if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
     throw err;

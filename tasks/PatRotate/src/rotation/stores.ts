@@ -3,6 +3,7 @@
 import { AdoError } from '../ado/errors';
 import { variableKey, type VariableGroup, type VariableGroupClient } from '../ado/variableGroups';
 import { errorMessage } from '../errorMessage';
+import { sleep } from '../time';
 
 /** What a write left behind that a later check compares against (for a variable group: its modifiedOn). */
 export interface StoreWrite {
@@ -27,16 +28,22 @@ export interface Store {
   check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>>;
 }
 
-/** A write that failed. `landed(name)`: 'no' when the store is known to be unchanged for it, else 'unknown'. */
+/**
+ * A write that failed. `landed(name)`: 'no' when the store is known to be unchanged for it, else 'unknown'.
+ * `retryAfterMs` is set when writing again from a fresh read may succeed (throttled, a server fault, a lost answer).
+ */
 export class StoreWriteError extends Error {
   override readonly name = 'StoreWriteError';
   constructor(
     message: string,
     private readonly notLanded: ReadonlySet<string> | 'all',
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  readonly retryAfterMs?: number;
 
   landed(variableName: string): 'no' | 'unknown' {
     return this.notLanded === 'all' || this.notLanded.has(variableName) ? 'no' : 'unknown';
@@ -46,29 +53,40 @@ export class StoreWriteError extends Error {
 /** What became of one value: stored (read back), not stored (safe to roll back), or unknown (it may be there). */
 export type StoreResult = { kind: 'stored'; writes: number } | { kind: 'notStored'; why: string } | { kind: 'unknown'; why: string };
 
-/** Writes of one value that another writer keeps dropping: then the run gives up rather than loop. */
+/** Writes of one value (another writer keeps dropping it, or the service keeps failing): then the run gives up. */
 export const MAX_STORE_WRITES = 3;
+/** The longest wait between two writes (a Retry-After may ask for more). */
+const MAX_STORE_WAIT_MS = 30_000;
+/** The wait before writing again after a failure that did not say how long. */
+const STORE_RETRY_MS = 1_000;
 
 /**
  * Stores `values` and confirms each one by reading the store back. A value missing after a write that succeeded was
  * dropped by another writer (a PUT of theirs built on an older read): it is written again, up to MAX_STORE_WRITES.
  */
-export async function storeConfirmed(store: Store, values: Readonly<Record<string, string>>): Promise<Map<string, StoreResult>> {
+export async function storeConfirmed(
+  store: Store, values: Readonly<Record<string, string>>, wait: (ms: number) => Promise<void> = sleep,
+): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   let pending = { ...values };
   let last = new Map<string, Held>();
+  /** Names a failed write of this run may have put there: never "not stored" after that. */
+  const maybe = new Set<string>();
   for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
     const names = Object.keys(pending);
     let written: StoreWrite;
     try {
       written = await store.putAll(pending);
     } catch (e) {
+      names.filter((n) => !(e instanceof StoreWriteError && e.landed(n) === 'no')).forEach((n) => maybe.add(n));
+      if (e instanceof StoreWriteError && e.retryAfterMs !== undefined && write < MAX_STORE_WRITES) {
+        await wait(Math.min(e.retryAfterMs, MAX_STORE_WAIT_MS));
+        continue;
+      }
       const why = errorMessage(e);
       for (const n of names) {
-        const landed = e instanceof StoreWriteError ? e.landed(n) : 'no';
-        // A value an earlier write of this run may have put there is not known to be absent.
-        const earlier = last.get(n) === 'unsure';
-        results.set(n, landed === 'no' && !earlier ? { kind: 'notStored', why } : { kind: 'unknown', why: `${why} (the write may have landed)` });
+        const unsure = maybe.has(n) || last.get(n) === 'unsure';
+        results.set(n, unsure ? { kind: 'unknown', why: `${why}; a write of this run may have landed, or still land` } : { kind: 'notStored', why });
       }
       return results;
     }
@@ -84,7 +102,7 @@ export async function storeConfirmed(store: Store, values: Readonly<Record<strin
   }
   for (const n of Object.keys(pending)) {
     const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing the group at the same time: let one run at a time write it)`;
-    results.set(n, last.get(n) === 'missing'
+    results.set(n, last.get(n) === 'missing' && !maybe.has(n)
       ? { kind: 'notStored', why: `'${n}' was missing: ${why}` }
       : { kind: 'unknown', why: `'${n}' may hold another value: ${why}` });
   }
@@ -151,15 +169,17 @@ export class VariableGroupStore implements Store {
       // An answer without the saved group leaves nothing to compare later writes against.
       return { modifiedOn: saved === before ? undefined : saved.modifiedOn };
     } catch (e) {
-      if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
-      throw await this.settle(before, Object.keys(values), e);
+      const retryAfterMs = e instanceof AdoError && (e.retryable || e.lostResponse) ? (e.retryAfterMs ?? STORE_RETRY_MS) : undefined;
+      if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(errorMessage(e), 'all', { cause: e, retryAfterMs });
+      throw await this.settle(before, Object.keys(values), e, retryAfterMs);
     }
   }
 
   async check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>> {
     const now = await this.client.read(this.group);
-    // Someone wrote the group after this run did: a value of ours that is still there may have been replaced.
-    const writtenSince = written.modifiedOn !== undefined && now.modifiedOn !== written.modifiedOn;
+    // Someone wrote the group after this run did (or the write's answer had no date to tell): a value of ours that is
+    // still there may have been replaced. Two writes within the service's clock step (1/300 s) look like one.
+    const writtenSince = written.modifiedOn === undefined || !sameInstant(now.modifiedOn, written.modifiedOn);
     return new Map(names.map((n): [string, Held] => {
       const key = variableKey(now, n);
       if (key === undefined) return [n, 'missing'];
@@ -172,9 +192,9 @@ export class VariableGroupStore implements Store {
    * is not there did not land; when the group is unchanged since the read before the write (same modifiedOn and
    * variables), nothing landed. Anything else may have.
    */
-  private async settle(before: VariableGroup, names: string[], cause: AdoError): Promise<StoreWriteError> {
+  private async settle(before: VariableGroup, names: string[], cause: AdoError, retryAfterMs: number | undefined): Promise<StoreWriteError> {
     // An attempt that got no answer at all may still land after this read: nothing can be ruled out.
-    if (cause.unanswered) return new StoreWriteError(`${cause.message} (an earlier attempt got no answer and may still land)`, new Set(), { cause });
+    if (cause.unanswered) return new StoreWriteError(`${cause.message} (the attempt got no answer and may still land)`, new Set(), { cause, retryAfterMs });
     let after: VariableGroup;
     try {
       after = await this.client.read(this.group);
@@ -182,9 +202,15 @@ export class VariableGroupStore implements Store {
       return new StoreWriteError(cause.message, new Set(), { cause });
     }
     const keys = (g: VariableGroup) => Object.keys(g.variables).map((k) => k.toLowerCase()).sort().join('\n');
-    const unchanged = before.modifiedOn !== undefined && after.modifiedOn === before.modifiedOn && keys(after) === keys(before);
+    const unchanged = before.modifiedOn !== undefined && sameInstant(after.modifiedOn, before.modifiedOn) && keys(after) === keys(before);
     const notLanded = new Set(names.filter((n) => unchanged || variableKey(after, n) === undefined));
-    return new StoreWriteError(`${cause.message}; read back: ${unchanged ? 'the group is unchanged' : 'the group changed'}`, notLanded, { cause });
+    return new StoreWriteError(`${cause.message}; read back: ${unchanged ? 'the group is unchanged' : 'the group changed'}`, notLanded, { cause, retryAfterMs });
   }
 }
 
+
+/** The same .NET date, however many fractional digits each was written with ("…52.08Z" = "…52.0800000Z"). */
+function sameInstant(a: string | undefined, b: string | undefined): boolean {
+  const norm = (d: string | undefined) => d?.replace(/(?:\.(\d+))?Z$/i, (_m, f: string | undefined) => `.${(f ?? '').padEnd(7, '0')}Z`);
+  return a !== undefined && norm(a) === norm(b);
+}
