@@ -1,21 +1,12 @@
 // An in-memory Agent: the task's application code runs in the test process, and what it tells the agent is written
 // as the lines task-lib would print (same command format and escaping), so runs parse and scan exactly like those of
 // the real bundle. Inputs and variables come from an environment map with task-lib's names (INPUT_X, SYSTEM_TEAMPROJECT).
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { format } from 'node:util';
 import type { Agent, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
 import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from '../../tasks/PatRotate/src/net/network';
-import { envName, REPO_ROOT } from './runTask';
+import { envName } from './runTask';
 
 /** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
-
-let messages: Record<string, string> | undefined;
-function catalogue(): Record<string, string> {
-  messages ??= (JSON.parse(readFileSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'task.json'), 'utf8')) as { messages: Record<string, string> }).messages;
-  return messages;
-}
 
 /** task-lib's escaping of command data, and of property values. */
 const escapeData = (s: string) => s.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -50,12 +41,6 @@ export class FakeAgent implements Agent {
 
   variable(name: string): string | undefined {
     return this.env[envName('', name)] ?? this.env[envName('SECRET_', name)];
-  }
-
-  loc(key: string, ...args: (string | number)[]): string {
-    const text = catalogue()[key];
-    if (text === undefined) throw new Error(`no message '${key}' in task.json`);
-    return format(text, ...args);
   }
 
   print(line: string): void {

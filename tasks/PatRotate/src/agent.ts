@@ -60,14 +60,12 @@ function jobAccessToken(): string | undefined {
   return token || undefined;
 }
 
-/** The agent of a real pipeline run. Strings come from task.json's `messages` beside the bundled index.js. */
+/** The agent of a real pipeline run. */
 export function taskLibAgent(): Agent {
-  tl.setResourcePath(path.join(__dirname, 'task.json'));
   const results = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
   return {
     input: readInput,
     variable: (name) => tl.getVariable(name),
-    loc: (key, ...args) => tl.loc(key, ...args),
     print: (line) => console.log(line),
     debug: (text) => tl.debug(text),
     warning: (text) => tl.warning(text),

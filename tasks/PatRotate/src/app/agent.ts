@@ -9,8 +9,6 @@ export type TaskResult = 'succeeded' | 'succeededWithIssues' | 'failed';
 export type StopReason = { signal: string } | { error: unknown };
 
 export interface Agent extends InputSource {
-  /** A message of task.json's catalogue, with its arguments. */
-  loc(key: string, ...args: (string | number)[]): string;
   /** One line of the log as is: callers pass only inert text (see app/log.ts). */
   print(line: string): void;
   debug(text: string): void;

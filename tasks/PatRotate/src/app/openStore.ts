@@ -24,10 +24,10 @@ export async function openStore(
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
   if (group.type.toLowerCase() === 'azurekeyvault') {
-    throw new ConfigError('variableGroup', agent.loc('GroupIsKeyVault', group.name));
+    throw new ConfigError('variableGroup', `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`);
   }
   if (!(await groups.canManage(group))) {
-    throw new ConfigError('variableGroup', agent.loc('GroupNotWritable', identity, group.name, group.name, cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'));
+    throw new ConfigError('variableGroup', `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`);
   }
   const protectedVariables = Object.entries(group.variables)
     .filter(([, v]) => !v.isSecret)

@@ -13,7 +13,7 @@ export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn
   agent.setSecret(rt);
   agent.setVariable('refreshToken', rt, true, true);
   if (!cfg.refreshTokenStore) {
-    if (cfg.auth.method !== 'accessToken') log.warn(agent.loc('RefreshTokenNotSaved'));
+    if (cfg.auth.method !== 'accessToken') log.warn('Entra issued a new refresh token, but refreshTokenVariable is not set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenVariable and refreshTokenGroup.');
     return undefined;
   }
   const { variableName, ref } = cfg.refreshTokenStore;
@@ -24,9 +24,9 @@ export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn
     // Read back like a PAT: another run's write of the group may drop it.
     result = (await storeConfirmed(new VariableGroupStore(groups, group), { [variableName]: rt })).get(variableName);
   } catch (e) {
-    throw new Error(agent.loc('RefreshTokenSaveFailed', variableName, ref.group, errorMessage(e)), { cause: e });
+    throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${errorMessage(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`, { cause: e });
   }
-  if (result?.kind !== 'stored') throw new Error(agent.loc('RefreshTokenSaveFailed', variableName, ref.group, result?.why ?? '?'));
-  log.info(agent.loc('RefreshTokenSaved', group.name, variableName));
+  if (result?.kind !== 'stored') throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${result?.why ?? '?'} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`);
+  log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
   return group.id;
 }

@@ -12,7 +12,7 @@ export function report({ agent, log, cfg }: RunContext, outcomes: Outcome[], dry
     const s = subjectOf(o.action);
     if (o.action.kind === 'list') {
       const p = o.action.pat;
-      log.info(agent.loc('ListLine', p.displayName, p.authorizationId, describeExpiry(p, now), p.scope, agent.loc(p.targetAccounts === null ? 'ScopeGlobal' : 'ScopeOrg')));
+      log.info(`${p.displayName} (${p.authorizationId}): ${describeExpiry(p, now)}; scopes ${p.scope}; ${(p.targetAccounts === null ? 'all organizations (global)' : 'this organization')}.`);
       continue;
     }
     if (dryRun) continue;
@@ -26,16 +26,16 @@ export function report({ agent, log, cfg }: RunContext, outcomes: Outcome[], dry
   if (out.validTo) agent.setVariable('validTo', out.validTo, false, true);
   if (out.action) agent.setVariable('action', out.action, false, true);
   agent.setVariable('count', out.count, false, true);
-  agent.uploadSummary(summaryMarkdown(agent.loc('SummaryTitle', cfg.operation, cfg.organization.organization), outcomes, dryRun));
+  agent.uploadSummary(summaryMarkdown(`PatRotate: ${cfg.operation} in ${cfg.organization.organization}`, outcomes, dryRun));
 }
 
 /** The result line: every failure of a single-PAT run, the first three of a bulk run (all are in the log). */
-export function finishRun({ agent, log }: RunContext, outcomes: Outcome[]): void {
+export function finishRun({ log }: RunContext, outcomes: Outcome[]): void {
   const result = worst(outcomes);
   const failed = outcomes.filter((o) => o.result === 'failed');
   const reasons = failed.slice(0, 3).map((o) => `${subjectOf(o.action).name}: ${o.notes.filter((n) => n.level === 'error').map((n) => n.text).join(' ')}`);
-  if (failed.length > 3) reasons.push(agent.loc('MoreFailures', failed.length - 3));
-  const message = failed.length > 0 ? reasons.join(' | ') : agent.loc('Done', outcomes.length, tally(outcomes));
+  if (failed.length > 3) reasons.push(`${failed.length - 3} more failed: see the log.`);
+  const message = failed.length > 0 ? reasons.join(' | ') : `${outcomes.length} PAT(s): ${tally(outcomes)}.`;
   log.complete(result === 'skipped' ? 'succeeded' : result, message);
 }
 

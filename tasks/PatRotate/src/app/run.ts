@@ -43,7 +43,7 @@ export function run(agent: Agent): Promise<void> {
     const stop = (reason: string): Promise<void> | undefined =>
       finished ? undefined : (stopped ??= (async () => {
         const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
-        if (state.savingRefreshToken) lines.push(agent.loc('RefreshTokenMaybeUnsaved', state.savingRefreshToken));
+        if (state.savingRefreshToken) lines.push(`The new refresh token may not be saved in variable group '${state.savingRefreshToken}': it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`);
         log.errorLine(reason);
         lines.forEach((l) => log.errorLine(l));
         log.complete('failed', [reason, ...lines].join(' '));
@@ -51,7 +51,7 @@ export function run(agent: Agent): Promise<void> {
         agent.exit(1);
         resolve();
       })());
-    agent.onStop((r: StopReason) => void stop('signal' in r ? agent.loc('Cancelled', r.signal) : agent.loc('Crashed', errorMessage(r.error))));
+    agent.onStop((r: StopReason) => void stop('signal' in r ? `The run was stopped (${r.signal}).` : `The run stopped on an unexpected error: ${errorMessage(r.error)}`));
 
     steps(agent, log, state).then(
       () => {
@@ -79,10 +79,10 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const runStartedAt = new Date();
   const cfg = parseConfig(agent);
   const ctx: RunContext = { agent, log, cfg };
-  if (cfg.allOrgs) log.warn(agent.loc('AllOrgsRetiring', globalPatsEnd(runStartedAt)));
+  if (cfg.allOrgs) log.warn(`allOrgs: global PATs (valid in all your organizations) ${globalPatsEnd(runStartedAt)}: prefer organization-scoped PATs.`);
 
   const network = agent.network();
-  if (network.ignoreSslError) log.warn(agent.loc('CertChecksOff'));
+  if (network.ignoreSslError) log.warn('Agent.SkipCertValidation is true: server certificates are not checked, so a machine in the middle could read the tokens this task sends. Turn it off unless you must.');
   const secrets = new Set<string>();
   const setSecret = (value: string): void => {
     if (value) secrets.add(value);
@@ -90,18 +90,18 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   };
   const http = new AdoHttp(network, {
     secrets,
-    onRetry: (r) => log.info(agent.loc('Retrying', r.method, r.url, r.reason, Math.round(r.delayMs / 1000), r.attempt)),
+    onRetry: (r) => log.info(`Retrying ${r.method} ${r.url} after ${r.reason} in ${Math.round(r.delayMs / 1000)} s (attempt ${r.attempt}).`),
   });
 
-  log.section(agent.loc('SectionSignIn'));
+  log.section('Sign in to Microsoft Entra');
   const signedIn = await signIn(cfg.auth, { network, setSecret, warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
   const who = signedIn.user.upn ?? signedIn.user.oid ?? '?';
   ledger.check(); // each step begins only if the run was not stopped meanwhile
-  log.info(agent.loc('SignedInAs', who, cfg.auth.method));
+  log.info(`Signed in as ${who} (method ${cfg.auth.method}).`);
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   [signedIn.accessToken, signedIn.rolledRefreshToken].forEach((t) => t && setSecret(t));
   const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent, setSecret) : user;
-  const groupIdentity = cfg.groupAuth === 'jobToken' ? agent.loc('JobIdentity') : who;
+  const groupIdentity = cfg.groupAuth === 'jobToken' ? 'the job\'s build service identity (groupAuth: jobToken)' : who;
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
@@ -113,7 +113,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   // Every check that can fail on bad input happens before the first change.
   const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId);
   ledger.check();
-  log.section(agent.loc('SectionReadPats', cfg.organization.organization));
+  log.section(`Read PATs in ${cfg.organization.organization}`);
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
   const listed = await readPats(ctx, pats);
   ledger.check();
@@ -121,17 +121,17 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const now = new Date();
   const { actions, warnings } = plan({ ...cfg, protectedVariables: opened?.protectedVariables }, listed, now);
   warnings.forEach((w) => log.warn(w));
-  if (actions.length === 0) log.warn(agent.loc('NothingSelected'));
+  if (actions.length === 0) log.warn('No PAT matches the selection: nothing to do.');
 
   if (cfg.dryRun) {
-    log.section(agent.loc('SectionDryRun'));
+    log.section('Dry run: the actions this run would take');
     actions.filter((a) => a.kind !== 'list').forEach((a) => log.info(`Would ${describe(a, now)}`));
     report(ctx, actions.map((action) => ({ action, result: 'skipped', notes: [] })), true);
-    log.complete('succeeded', agent.loc('DryRunDone', actions.length));
+    log.complete('succeeded', `Dry run: ${actions.length} action(s) planned, nothing changed.`);
     return;
   }
 
-  log.section(agent.loc('SectionExecute', capital(cfg.operation), actions.filter((a) => a.kind !== 'skip').length, cfg.concurrency));
+  log.section(`${capital(cfg.operation)}: ${actions.filter((a) => a.kind !== 'skip').length} PAT(s), ${cfg.concurrency} at a time`);
   const knownIds = new Set(listed.map((p) => p.authorizationId));
   Object.assign(state, { pats, knownIds });
   const outcomes = await execute(actions, {
@@ -153,22 +153,22 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
 }
 
 /** Active PATs, and expired ones when the plan needs them (a PAT listed as both counts once, as expired). */
-async function readPats({ agent, log, cfg }: RunContext, pats: PatClient): Promise<ListedPat[]> {
+async function readPats({ log, cfg }: RunContext, pats: PatClient): Promise<ListedPat[]> {
   const active = await pats.listAll('active');
   if (!wantsExpired(cfg, active)) {
-    log.info(agent.loc('ActivePatsFound', active.length));
+    log.info(`${active.length} active PAT(s).`);
     return active.map((p) => ({ ...p, status: 'active' }));
   }
   const expired = await pats.listAll('expired');
   const expiredIds = new Set(expired.map((p) => p.authorizationId));
   const stillActive = active.filter((p) => !expiredIds.has(p.authorizationId));
-  log.info(agent.loc('PatsFound', stillActive.length, expired.length));
+  log.info(`${stillActive.length} active PAT(s), ${expired.length} expired.`);
   return [...stillActive.map((p) => ({ ...p, status: 'active' as const })), ...expired.map((p) => ({ ...p, status: 'expired' as const }))];
 }
 
 function jobCredential(agent: Agent, setSecret: (value: string) => void): Credential {
   const token = agent.jobAccessToken();
-  if (!token) throw new ConfigError('groupAuth', agent.loc('JobTokenMissing'));
+  if (!token) throw new ConfigError('groupAuth', 'jobToken needs the job access token: the pipeline must allow scripts to access the OAuth token (System.AccessToken).');
   setSecret(token);
   return { kind: 'bearer', token };
 }
