@@ -15,7 +15,7 @@ esbuild
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    sourcemap: false,
+    sourcemap: 'external', // index.js.map beside the bundle, never shipped: npm run stack maps a user's stack trace
     minify: true,
     keepNames: true,
     legalComments: 'none',
