@@ -4,9 +4,18 @@
 import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 
-interface Answer { status: number; body: string }
+interface Answer {
+  status: number;
+  body: string;
+}
 
-function request(agent: https.Agent, method: string, url: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function request(
+  agent: https.Agent,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { method, agent, headers }, (res) => {
       let text = '';
@@ -33,9 +42,26 @@ async function main(): Promise<void> {
     refresh_token: e('BENCH_RT'),
     scope: '499b84ac-1321-427f-aa17-267ca6975798/.default openid profile offline_access',
   }).toString();
-  const tok = expectOk(await request(agent, 'POST', `${e('BENCH_URL')}/${e('BENCH_TENANT')}/oauth2/v2.0/token`, { 'Content-Type': 'application/x-www-form-urlencoded' }, form), 'token');
+  const tok = expectOk(
+    await request(
+      agent,
+      'POST',
+      `${e('BENCH_URL')}/${e('BENCH_TENANT')}/oauth2/v2.0/token`,
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      form,
+    ),
+    'token',
+  );
   const accessToken = (JSON.parse(tok.body) as { access_token: string }).access_token;
-  const list = expectOk(await request(agent, 'GET', `${e('BENCH_URL')}/contoso/_apis/tokens/pats?displayFilterOption=active&$top=100&api-version=7.1-preview.1`, { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' }), 'list');
+  const list = expectOk(
+    await request(
+      agent,
+      'GET',
+      `${e('BENCH_URL')}/contoso/_apis/tokens/pats?displayFilterOption=active&$top=100&api-version=7.1-preview.1`,
+      { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+    ),
+    'list',
+  );
   const n = (JSON.parse(list.body) as { patTokens: unknown[] }).patTokens.length;
   agent.destroy();
   process.stdout.write(`${n} PAT(s)\n`);

@@ -35,14 +35,30 @@ export interface HttpAnswer {
 }
 
 /** One HTTPS request with node:https (no retries, no library): what a peer script does. */
-export function request(agent: https.Agent, method: string, url: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer> {
+export function request(
+  agent: https.Agent,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = https.request(
+      url,
+      {
+        method,
+        agent,
+        headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -55,7 +71,11 @@ export function expectOk(a: HttpAnswer, what: string): HttpAnswer {
 }
 
 /** The environment runTask builds (INPUT_* from inputs, the emulator's CA, an agent temp dir). */
-export function taskEnv(inputs: Record<string, string | number | boolean | undefined>, extra: Record<string, string>, caFile: string): Record<string, string> {
+export function taskEnv(
+  inputs: Record<string, string | number | boolean | undefined>,
+  extra: Record<string, string>,
+  caFile: string,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_|SECRET_)/i.test(k)) env[k] = v;
@@ -88,7 +108,8 @@ export function runNode(script: string, env: Record<string, string>, measureRss 
     let hwmKiB = 0;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const poll = measureRss && !useTime ? setInterval(() => (hwmKiB = Math.max(hwmKiB, vmHwmKiB(child.pid))), 10) : undefined;
+    const poll =
+      measureRss && !useTime ? setInterval(() => (hwmKiB = Math.max(hwmKiB, vmHwmKiB(child.pid))), 10) : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -33,41 +33,70 @@ async function seeded(latencyMs = 0): Promise<Seeded> {
   const user = s.addUser({ upn: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234' });
   s.addOrg('contoso');
   s.addProject('contoso', 'Platform');
-  const group = s.addGroup('contoso', 'Platform', { name: 'pat-store', admins: [user.oid], variables: { 'Other.Secret': { value: 'other-secret-value-1', isSecret: true } } });
+  const group = s.addGroup('contoso', 'Platform', {
+    name: 'pat-store',
+    admins: [user.oid],
+    variables: { 'Other.Secret': { value: 'other-secret-value-1', isSecret: true } },
+  });
   return {
-    emu, oid: user.oid, groupId: group.id,
+    emu,
+    oid: user.oid,
+    groupId: group.id,
     rt: () => s.issueRefreshToken(user.oid, CLIENT_ID),
     env: () => ({ SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/` }),
   };
 }
 
 function addPat(w: Seeded, displayName: string, daysLeft: number): void {
-  w.emu.state.addPat(w.oid, 'contoso', { displayName, scope: 'vso.code vso.build', validFrom: new Date(Date.now() - 20 * DAY), validTo: new Date(Date.now() + daysLeft * DAY) });
+  w.emu.state.addPat(w.oid, 'contoso', {
+    displayName,
+    scope: 'vso.code vso.build',
+    validFrom: new Date(Date.now() - 20 * DAY),
+    validTo: new Date(Date.now() + daysLeft * DAY),
+  });
 }
 
 function signInInputs(w: Seeded): Record<string, string> {
-  return { organization: `${w.emu.url}/contoso`, authMethod: 'refreshToken', refreshToken: w.rt(), authorityHost: w.emu.url, tenantId: w.emu.state.tenantId };
+  return {
+    organization: `${w.emu.url}/contoso`,
+    authMethod: 'refreshToken',
+    refreshToken: w.rt(),
+    authorityHost: w.emu.url,
+    tenantId: w.emu.state.tenantId,
+  };
 }
 
-async function runTaskTimed(w: Seeded, inputs: Record<string, string | number>, measureRss = false): Promise<ChildRun & { result?: string; message: string }> {
+async function runTaskTimed(
+  w: Seeded,
+  inputs: Record<string, string | number>,
+  measureRss = false,
+): Promise<ChildRun & { result?: string; message: string }> {
   const run = await runNode(TASK_BUNDLE, taskEnv({ ...signInInputs(w), ...inputs }, w.env(), w.emu.caFile), measureRss);
-  const complete = parseCommands(run.stdout).filter((c) => c.name === 'task.complete').at(-1);
+  const complete = parseCommands(run.stdout)
+    .filter((c) => c.name === 'task.complete')
+    .at(-1);
   return { ...run, result: complete?.props.result, message: complete?.message ?? '' };
 }
 
 function must(run: { result?: string; message: string; stderr: string }, want: string, what: string): void {
-  if (run.result !== want) throw new Error(`${what}: expected ${want}, got ${run.result}: ${run.message} ${run.stderr.slice(-500)}`);
+  if (run.result !== want)
+    throw new Error(`${what}: expected ${want}, got ${run.result}: ${run.message} ${run.stderr.slice(-500)}`);
 }
 
 /** What a request is for, in the words of the tables. */
 function purpose(e: RequestLogEntry): string {
   const p = e.path.toLowerCase();
   if (p.includes('/oauth2/v2.0/token')) return 'Entra token (sign-in)';
-  if (p.includes('/.well-known/') || p.includes('/discovery/')) return `Entra discovery (${e.method} ${p.replace(/^\/[^/]+/, '{tenant}')})`;
-  if (p.endsWith('/_apis/tokens/pats')) return { GET: 'PAT list', POST: 'PAT create', DELETE: 'PAT revoke', PUT: 'PAT update' }[e.method] ?? `PAT ${e.method}`;
+  if (p.includes('/.well-known/') || p.includes('/discovery/'))
+    return `Entra discovery (${e.method} ${p.replace(/^\/[^/]+/, '{tenant}')})`;
+  if (p.endsWith('/_apis/tokens/pats'))
+    return (
+      { GET: 'PAT list', POST: 'PAT create', DELETE: 'PAT revoke', PUT: 'PAT update' }[e.method] ?? `PAT ${e.method}`
+    );
   if (p.endsWith('/_apis/connectiondata')) return 'verify (connectionData)';
   if (/variablegroups\/\d+$/.test(p)) return e.method === 'PUT' ? 'group write (PUT)' : 'group read by id (GET)';
-  if (p.endsWith('/variablegroups')) return e.query.actionFilter ? 'group list, actionFilter=manage (GET)' : 'group find by name (GET)';
+  if (p.endsWith('/variablegroups'))
+    return e.query.actionFilter ? 'group list, actionFilter=manage (GET)' : 'group find by name (GET)';
   return `${e.method} ${p}`;
 }
 
@@ -99,7 +128,14 @@ async function skipRun(): Promise<void> {
     const emptyEnv = { ...process.env } as Record<string, string>;
     // Warm-up (disk cache, certificate): one of each, not counted.
     must(await runTaskTimed(w, { displayName: 'deploy' }), 'Succeeded', 'skip run');
-    const bareEnv = () => ({ ...emptyEnv, BENCH_URL: w.emu.url, BENCH_TENANT: w.emu.state.tenantId, BENCH_CLIENT: CLIENT_ID, BENCH_RT: w.rt(), BENCH_CA: w.emu.caFile });
+    const bareEnv = () => ({
+      ...emptyEnv,
+      BENCH_URL: w.emu.url,
+      BENCH_TENANT: w.emu.state.tenantId,
+      BENCH_CLIENT: CLIENT_ID,
+      BENCH_RT: w.rt(),
+      BENCH_CA: w.emu.caFile,
+    });
     await runNode(BARE, bareEnv());
     const logBefore = w.emu.log.length;
     for (let i = 0; i < N; i++) {
@@ -116,14 +152,26 @@ async function skipRun(): Promise<void> {
       empty.push((await runNode(EMPTY, emptyEnv)).wallMs);
     }
     const [mt, mb, me] = [median(task), median(bare), median(empty)];
-    say(table(['what (child process, spawn → exit)', `median of ${N}`, 'min', 'max'], [
-      [`PatRotate task (${Math.round(statSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'index.js')).size / 1024)} KiB bundle, task-lib, MSAL)`, ms(mt), ms(Math.min(...task)), ms(Math.max(...task))],
-      ['bare node:https script (token POST + list GET)', ms(mb), ms(Math.min(...bare)), ms(Math.max(...bare))],
-      ['node start-up alone (empty script)', ms(me), ms(Math.min(...empty)), ms(Math.max(...empty))],
-    ]));
+    say(
+      table(
+        ['what (child process, spawn → exit)', `median of ${N}`, 'min', 'max'],
+        [
+          [
+            `PatRotate task (${Math.round(statSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'index.js')).size / 1024)} KiB bundle, task-lib, MSAL)`,
+            ms(mt),
+            ms(Math.min(...task)),
+            ms(Math.max(...task)),
+          ],
+          ['bare node:https script (token POST + list GET)', ms(mb), ms(Math.min(...bare)), ms(Math.max(...bare))],
+          ['node start-up alone (empty script)', ms(me), ms(Math.min(...empty)), ms(Math.max(...empty))],
+        ],
+      ),
+    );
     const full = mt / mb;
     const beyondStartup = (mt - me) / (mb - me);
-    say(`Task / bare: ${ratio(full)} (goal ≤ 1.5×: ${full <= 1.5 ? 'met' : 'NOT met'}). Both include node start-up (${ms(me)}); without it: ${ms(mt - me)} vs ${ms(mb - me)} = ${ratio(beyondStartup)}.`);
+    say(
+      `Task / bare: ${ratio(full)} (goal ≤ 1.5×: ${full <= 1.5 ? 'met' : 'NOT met'}). Both include node start-up (${ms(me)}); without it: ${ms(mt - me)} vs ${ms(mb - me)} = ${ratio(beyondStartup)}.`,
+    );
     say('');
   } finally {
     await w.emu.close();
@@ -136,18 +184,32 @@ async function requestsPerRotation(): Promise<void> {
   const w = await seeded(0);
   try {
     addPat(w, 'deploy', 2);
-    const run = await runTaskTimed(w, { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' });
+    const run = await runTaskTimed(w, {
+      displayName: 'deploy',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'Deploy.Pat',
+    });
     must(run, 'Succeeded', 'single rotation');
     const byPurpose = countBy(purposes(w.emu.log), (x) => x);
     const minimum: Record<string, [number, string]> = {
       'Entra token (sign-in)': [1, 'the access token (and rolled refresh token)'],
       'group find by name (GET)': [1, 'the group id from its name (needed by every client)'],
-      'group list, actionFilter=manage (GET)': [0, 'EXTRA: preflight permission check, so a missing Administrator role fails before a PAT is minted'],
+      'group list, actionFilter=manage (GET)': [
+        0,
+        'EXTRA: preflight permission check, so a missing Administrator role fails before a PAT is minted',
+      ],
       'PAT list': [1, 'find the PAT to rotate'],
-      'PAT list after create (rival check)': [0, 'EXTRA: detects an overlapping run that created a PAT of the same name (all pages of the active list)'],
+      'PAT list after create (rival check)': [
+        0,
+        'EXTRA: detects an overlapping run that created a PAT of the same name (all pages of the active list)',
+      ],
       'PAT create': [1, 'the new PAT'],
       'verify (connectionData)': [1, 'prove the new PAT works (verifyNewToken)'],
-      'group read by id (GET)': [1, 'read → modify → replace: PUT replaces the whole group, so the current variables are needed; a fresh read keeps the lost-update window short'],
+      'group read by id (GET)': [
+        1,
+        'read → modify → replace: PUT replaces the whole group, so the current variables are needed; a fresh read keeps the lost-update window short',
+      ],
       'group write (PUT)': [1, 'store the new PAT'],
       'PAT revoke': [1, 'retire the old PAT'],
     };
@@ -183,7 +245,8 @@ function checkBulk(w: Seeded, what: string): void {
   const live = pats.filter((p) => !p.revoked);
   const vars = w.emu.state.group(w.groupId)!.variables;
   const stored = live.filter((p) => vars[`PAT.${p.displayName}`]?.value === p.token).length;
-  if (live.length !== BULK_N || stored !== BULK_N) throw new Error(`${what}: ${live.length} live PATs, ${stored} stored (want ${BULK_N} each)`);
+  if (live.length !== BULK_N || stored !== BULK_N)
+    throw new Error(`${what}: ${live.length} live PATs, ${stored} stored (want ${BULK_N} each)`);
 }
 
 /** The way peer scripts work: one request at a time, create → verify → read group → write group → revoke, per PAT. */
@@ -191,29 +254,111 @@ async function sequentialBaseline(w: Seeded): Promise<number> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: w.emu.caPem });
   const base = w.emu.url;
   const started = Date.now();
-  const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: w.rt(), scope: '499b84ac-1321-427f-aa17-267ca6975798/.default offline_access' }).toString();
-  const tok = expectOk(await request(agent, 'POST', `${base}/${w.emu.state.tenantId}/oauth2/v2.0/token`, { 'Content-Type': 'application/x-www-form-urlencoded' }, form), 'token');
-  const bearer = { Authorization: `Bearer ${(JSON.parse(tok.body) as { access_token: string }).access_token}`, Accept: 'application/json' };
+  const form = new URLSearchParams({
+    grant_type: 'refresh_token',
+    client_id: CLIENT_ID,
+    refresh_token: w.rt(),
+    scope: '499b84ac-1321-427f-aa17-267ca6975798/.default offline_access',
+  }).toString();
+  const tok = expectOk(
+    await request(
+      agent,
+      'POST',
+      `${base}/${w.emu.state.tenantId}/oauth2/v2.0/token`,
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      form,
+    ),
+    'token',
+  );
+  const bearer = {
+    Authorization: `Bearer ${(JSON.parse(tok.body) as { access_token: string }).access_token}`,
+    Accept: 'application/json',
+  };
   const pats: { authorizationId: string; displayName: string; scope: string }[] = [];
   for (let cont = ''; ;) {
-    const page = expectOk(await request(agent, 'GET', `${base}/contoso/_apis/tokens/pats?displayFilterOption=active&$top=100&api-version=7.1-preview.1${cont ? `&continuationToken=${encodeURIComponent(cont)}` : ''}`, bearer), 'list');
+    const page = expectOk(
+      await request(
+        agent,
+        'GET',
+        `${base}/contoso/_apis/tokens/pats?displayFilterOption=active&$top=100&api-version=7.1-preview.1${cont ? `&continuationToken=${encodeURIComponent(cont)}` : ''}`,
+        bearer,
+      ),
+      'list',
+    );
     const body = JSON.parse(page.body) as { patTokens: typeof pats; continuationToken?: string };
     pats.push(...body.patTokens);
     if (!body.continuationToken) break;
     cont = body.continuationToken;
   }
-  const found = expectOk(await request(agent, 'GET', `${base}/contoso/Platform/_apis/distributedtask/variablegroups?groupName=pat-store&api-version=7.1`, bearer), 'find group');
+  const found = expectOk(
+    await request(
+      agent,
+      'GET',
+      `${base}/contoso/Platform/_apis/distributedtask/variablegroups?groupName=pat-store&api-version=7.1`,
+      bearer,
+    ),
+    'find group',
+  );
   const groupId = (JSON.parse(found.body) as { value: { id: number }[] }).value[0].id;
   const json = { ...bearer, 'Content-Type': 'application/json' };
   for (const old of pats.filter((p) => p.displayName.startsWith('svc-'))) {
     const validTo = new Date(Date.now() + 30 * DAY).toISOString();
-    const created = expectOk(await request(agent, 'POST', `${base}/contoso/_apis/tokens/pats?api-version=7.1-preview.1`, json, JSON.stringify({ displayName: old.displayName, scope: old.scope, validTo, allOrgs: false })), 'create');
+    const created = expectOk(
+      await request(
+        agent,
+        'POST',
+        `${base}/contoso/_apis/tokens/pats?api-version=7.1-preview.1`,
+        json,
+        JSON.stringify({ displayName: old.displayName, scope: old.scope, validTo, allOrgs: false }),
+      ),
+      'create',
+    );
     const token = (JSON.parse(created.body) as { patToken: { token: string } }).patToken.token;
-    expectOk(await request(agent, 'GET', `${base}/contoso/_apis/connectionData`, { Authorization: `Basic ${Buffer.from(`:${token}`).toString('base64')}`, Accept: 'application/json' }), 'verify');
-    const g = JSON.parse(expectOk(await request(agent, 'GET', `${base}/contoso/Platform/_apis/distributedtask/variablegroups/${groupId}?api-version=7.1`, bearer), 'read group').body) as Record<string, unknown> & { variables: Record<string, unknown> };
-    const body = { name: g.name, description: g.description, type: g.type, variables: { ...g.variables, [`PAT.${old.displayName}`]: { value: token, isSecret: true } }, variableGroupProjectReferences: g.variableGroupProjectReferences, providerData: g.providerData };
-    expectOk(await request(agent, 'PUT', `${base}/contoso/_apis/distributedtask/variablegroups/${groupId}?api-version=7.1`, json, JSON.stringify(body)), 'write group');
-    expectOk(await request(agent, 'DELETE', `${base}/contoso/_apis/tokens/pats?authorizationId=${old.authorizationId}&api-version=7.1-preview.1`, bearer), 'revoke');
+    expectOk(
+      await request(agent, 'GET', `${base}/contoso/_apis/connectionData`, {
+        Authorization: `Basic ${Buffer.from(`:${token}`).toString('base64')}`,
+        Accept: 'application/json',
+      }),
+      'verify',
+    );
+    const g = JSON.parse(
+      expectOk(
+        await request(
+          agent,
+          'GET',
+          `${base}/contoso/Platform/_apis/distributedtask/variablegroups/${groupId}?api-version=7.1`,
+          bearer,
+        ),
+        'read group',
+      ).body,
+    ) as Record<string, unknown> & { variables: Record<string, unknown> };
+    const body = {
+      name: g.name,
+      description: g.description,
+      type: g.type,
+      variables: { ...g.variables, [`PAT.${old.displayName}`]: { value: token, isSecret: true } },
+      variableGroupProjectReferences: g.variableGroupProjectReferences,
+      providerData: g.providerData,
+    };
+    expectOk(
+      await request(
+        agent,
+        'PUT',
+        `${base}/contoso/_apis/distributedtask/variablegroups/${groupId}?api-version=7.1`,
+        json,
+        JSON.stringify(body),
+      ),
+      'write group',
+    );
+    expectOk(
+      await request(
+        agent,
+        'DELETE',
+        `${base}/contoso/_apis/tokens/pats?authorizationId=${old.authorizationId}&api-version=7.1-preview.1`,
+        bearer,
+      ),
+      'revoke',
+    );
   }
   agent.destroy();
   return Date.now() - started;
@@ -235,12 +380,34 @@ async function bulkProduct(concurrency: number, inject429: boolean): Promise<Bul
   try {
     if (inject429) {
       for (let k = 1; k <= BULK_N / 20; k++) {
-        w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', nth: 20 * k, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
-        w.emu.faults.add({ method: 'DELETE', path: '/contoso/_apis/tokens/pats', nth: 20 * k, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
-        w.emu.faults.add({ method: 'GET', path: '/contoso/_apis/connectionData', nth: 20 * k, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+        w.emu.faults.add({
+          method: 'POST',
+          path: '/contoso/_apis/tokens/pats',
+          nth: 20 * k,
+          action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+        });
+        w.emu.faults.add({
+          method: 'DELETE',
+          path: '/contoso/_apis/tokens/pats',
+          nth: 20 * k,
+          action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+        });
+        w.emu.faults.add({
+          method: 'GET',
+          path: '/contoso/_apis/connectionData',
+          nth: 20 * k,
+          action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+        });
       }
     }
-    const run = await runTaskTimed(w, { displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}', verifyNewToken: 'true', concurrency });
+    const run = await runTaskTimed(w, {
+      displayName: 'svc-*',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'PAT.{displayName}',
+      verifyNewToken: 'true',
+      concurrency,
+    });
     must(run, 'Succeeded', `bulk c=${concurrency}`);
     checkBulk(w, `bulk c=${concurrency}`);
     const log = w.emu.log;
@@ -263,8 +430,14 @@ async function bulkProduct(concurrency: number, inject429: boolean): Promise<Bul
     }
     return {
       label: `PatRotate, concurrency ${concurrency}${inject429 ? ', 429 on every 20th create, verify + revoke' : ''}`,
-      wallMs: run.wallMs, requests: log.length, groupWrites, prefix: firstCreate,
-      throttled: log.filter((e) => e.status === 429).length, idealMs, delayGapsOk, byPurpose: countBy(purposes(log), (x) => x),
+      wallMs: run.wallMs,
+      requests: log.length,
+      groupWrites,
+      prefix: firstCreate,
+      throttled: log.filter((e) => e.status === 429).length,
+      idealMs,
+      delayGapsOk,
+      byPurpose: countBy(purposes(log), (x) => x),
     };
   } finally {
     await w.emu.close();
@@ -272,7 +445,9 @@ async function bulkProduct(concurrency: number, inject429: boolean): Promise<Bul
 }
 
 async function bulk(): Promise<void> {
-  say(`## 3. Bulk rotation: ${BULK_N} due PATs (prefix svc-*), target variableGroup 'PAT.{displayName}', verifyNewToken true, emulator latency ${LATENCY} ms`);
+  say(
+    `## 3. Bulk rotation: ${BULK_N} due PATs (prefix svc-*), target variableGroup 'PAT.{displayName}', verifyNewToken true, emulator latency ${LATENCY} ms`,
+  );
   const wb = await bulkWorld();
   let seqMs: number;
   let seqRequests: number;
@@ -286,19 +461,52 @@ async function bulk(): Promise<void> {
   const c4 = await bulkProduct(4, false);
   const c16 = await bulkProduct(16, false);
   const t16 = await bulkProduct(16, true);
-  const rows = [[`sequential node:https loop (peer-script style)`, ms(seqMs), String(seqRequests), String(BULK_N), '—', '1.00×', '—', '0']];
+  const rows = [
+    [
+      `sequential node:https loop (peer-script style)`,
+      ms(seqMs),
+      String(seqRequests),
+      String(BULK_N),
+      '—',
+      '1.00×',
+      '—',
+      '0',
+    ],
+  ];
   for (const f of [c4, c16, t16]) {
-    rows.push([f.label, ms(f.wallMs), String(f.requests), String(f.groupWrites), ms(f.idealMs!), ratio(seqMs / f.wallMs), ratio(f.wallMs / f.idealMs!), String(f.throttled)]);
+    rows.push([
+      f.label,
+      ms(f.wallMs),
+      String(f.requests),
+      String(f.groupWrites),
+      ms(f.idealMs!),
+      ratio(seqMs / f.wallMs),
+      ratio(f.wallMs / f.idealMs!),
+      String(f.throttled),
+    ]);
   }
-  say(table(['run', 'wall', 'requests', 'group PUTs', 'ideal', 'speed-up vs sequential', 'wall / ideal', '429s'], rows));
+  say(
+    table(['run', 'wall', 'requests', 'group PUTs', 'ideal', 'speed-up vs sequential', 'wall / ideal', '429s'], rows),
+  );
   say('');
-  say(table(['request (concurrency 16, no faults)', 'count', 'per PAT'], [...c16.byPurpose].map(([k, n]) => [k, String(n), (n / BULK_N).toFixed(2)])));
-  say(`Ideal = (sequential prefix of ${c16.prefix} requests before the first create + 3 × ceil(N/c) (create, verify, revoke on c lanes) + rival-check list pages + group PUTs × 2 (GET + PUT, serialized)) × ${LATENCY} ms.`);
+  say(
+    table(
+      ['request (concurrency 16, no faults)', 'count', 'per PAT'],
+      [...c16.byPurpose].map(([k, n]) => [k, String(n), (n / BULK_N).toFixed(2)]),
+    ),
+  );
+  say(
+    `Ideal = (sequential prefix of ${c16.prefix} requests before the first create + 3 × ceil(N/c) (create, verify, revoke on c lanes) + rival-check list pages + group PUTs × 2 (GET + PUT, serialized)) × ${LATENCY} ms.`,
+  );
   for (const f of [c4, c16]) {
-    say(`Goals (concurrency ${f === c4 ? '4, the default' : '16'}): ≥ 5× faster than sequential: ${seqMs / f.wallMs >= 5 ? 'met' : 'NOT met'} (${ratio(seqMs / f.wallMs)}); within 1.3× of ideal: ${f.wallMs / f.idealMs! <= 1.3 ? 'met' : 'NOT met'} (${ratio(f.wallMs / f.idealMs!)}).`);
+    say(
+      `Goals (concurrency ${f === c4 ? '4, the default' : '16'}): ≥ 5× faster than sequential: ${seqMs / f.wallMs >= 5 ? 'met' : 'NOT met'} (${ratio(seqMs / f.wallMs)}); within 1.3× of ideal: ${f.wallMs / f.idealMs! <= 1.3 ? 'met' : 'NOT met'} (${ratio(f.wallMs / f.idealMs!)}).`,
+    );
   }
   say(`With 429s: ${t16.throttled} answered 429, ${ms(t16.wallMs - c16.wallMs)} extra wall time; ${t16.delayGapsOk}.`);
-  say(`Requests per rotated PAT in bulk: ${(c16.requests / BULK_N).toFixed(2)} (concurrency 16; sequential baseline ${(seqRequests / BULK_N).toFixed(2)}).`);
+  say(
+    `Requests per rotated PAT in bulk: ${(c16.requests / BULK_N).toFixed(2)} (concurrency 16; sequential baseline ${(seqRequests / BULK_N).toFixed(2)}).`,
+  );
   say('');
 }
 
@@ -327,10 +535,15 @@ function vsix(): void {
       return;
     }
   }
-  say(table(['vsix', 'size', 'files', 'source'], files.map((f) => {
-    const p = path.join(dist, f);
-    return [f, `${(statSync(p).size / 1024).toFixed(0)} KiB`, String(zipEntries(p) ?? 'n/a'), note];
-  })));
+  say(
+    table(
+      ['vsix', 'size', 'files', 'source'],
+      files.map((f) => {
+        const p = path.join(dist, f);
+        return [f, `${(statSync(p).size / 1024).toFixed(0)} KiB`, String(zipEntries(p) ?? 'n/a'), note];
+      }),
+    ),
+  );
   say(`Task bundle tasks/PatRotate/index.js: ${(statSync(TASK_BUNDLE).size / 1024).toFixed(0)} KiB.`);
   say('');
 }
@@ -345,7 +558,12 @@ async function peakRss(): Promise<void> {
     must(run, 'Succeeded', 'list 5000');
     const pages = w.emu.log.filter((e) => e.path.endsWith('/_apis/tokens/pats')).length;
     const rss = run.peakRssMiB ?? NaN;
-    say(table(['run', 'peak RSS', 'wall', 'list pages', 'measured with'], [['list, 5,000 PATs', `${rss.toFixed(1)} MiB`, ms(run.wallMs), String(pages), run.rssSource ?? 'n/a']]));
+    say(
+      table(
+        ['run', 'peak RSS', 'wall', 'list pages', 'measured with'],
+        [['list, 5,000 PATs', `${rss.toFixed(1)} MiB`, ms(run.wallMs), String(pages), run.rssSource ?? 'n/a']],
+      ),
+    );
     say(`Goal ≤ 120 MB: ${rss * 1.048576 <= 120 ? 'met' : 'NOT met'} (${(rss * 1.048576).toFixed(1)} MB).`);
     say('');
   } finally {
@@ -354,9 +572,14 @@ async function peakRss(): Promise<void> {
 }
 
 function machine(): void {
-  const cpu = /model name\s*:\s*(.*)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? os.cpus()[0]?.model ?? '?';
+  const cpu =
+    /model name\s*:\s*(.*)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ??
+    os.cpus()[0]?.model ??
+    '?';
   say(`# PatRotate benchmarks — ${new Date().toISOString()}`);
-  say(`Machine: ${os.availableParallelism()} CPU(s) (nproc), ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}.`);
+  say(
+    `Machine: ${os.availableParallelism()} CPU(s) (nproc), ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}.`,
+  );
   say('');
 }
 

@@ -15,7 +15,9 @@ const needed = [path.join(ROOT, 'build', rel)];
 if (name === 'local') needed.push(path.join(ROOT, 'tasks', 'PatRotate', 'index.js'));
 const missing = needed.filter((f) => !fs.existsSync(f)).map((f) => path.relative(ROOT, f));
 if (missing.length) {
-  console.error(`npm run ${name}: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not built yet: run npm run build first.`);
+  console.error(
+    `npm run ${name}: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not built yet: run npm run build first.`,
+  );
   process.exit(1);
 }
 // Run it as the main module (require.main === module), as `node build/<rel>` would.

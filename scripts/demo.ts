@@ -50,17 +50,22 @@ function status(p: PatRecord): string {
 }
 
 function printPats(emu: Emulator, seed: DemoSeed): void {
-  const rows = emu.state.pats(seed.user.oid)
+  const rows = emu.state
+    .pats(seed.user.oid)
     .slice()
     .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.createdAt - b.createdAt)
     .map((p) => [p.displayName, p.authorizationId, expiry(p), p.scope, status(p)]);
-  table([[bold('PAT'), bold('authorization id'), bold('expires'), bold('scopes'), bold('status')], ...rows]).forEach((l) => out(l));
+  table([[bold('PAT'), bold('authorization id'), bold('expires'), bold('scopes'), bold('status')], ...rows]).forEach(
+    (l) => out(l),
+  );
 }
 
 type VarSnapshot = Record<string, { value: string | null; isSecret: boolean }>;
 
 function snapshotGroup(group: VariableGroupRecord): VarSnapshot {
-  return Object.fromEntries(Object.entries(group.variables).map(([k, v]) => [k, { value: v.value, isSecret: v.isSecret === true }]));
+  return Object.fromEntries(
+    Object.entries(group.variables).map(([k, v]) => [k, { value: v.value, isSecret: v.isSecret === true }]),
+  );
 }
 
 function printGroup(group: VariableGroupRecord, before?: VarSnapshot): void {
@@ -72,7 +77,15 @@ function printGroup(group: VariableGroupRecord, before?: VarSnapshot): void {
     const row = [n, v?.isSecret ? 'secret' : 'plain', shown];
     if (before) {
       const b = before[n];
-      row.push(!b ? yellow('added') : !v ? yellow('deleted') : b.value !== v.value || b.isSecret !== v.isSecret ? yellow('changed') : dim('unchanged'));
+      row.push(
+        !b
+          ? yellow('added')
+          : !v
+            ? yellow('deleted')
+            : b.value !== v.value || b.isSecret !== v.isSecret
+              ? yellow('changed')
+              : dim('unchanged'),
+      );
     }
     return row;
   });
@@ -96,21 +109,29 @@ function printRun(title: string, inputs: Record<string, string>, run: TaskRun, i
   out(cyan(`##[section]Starting: ${instanceName}`));
   renderLog(run).forEach((l) => out(l));
   const colour = run.result === 'Succeeded' ? green : run.result === 'SucceededWithIssues' ? yellow : red;
-  out(cyan(`##[section]Finishing: ${instanceName}`) + `  → ${colour(run.result ?? `no result (exit ${String(run.code)})`)}`);
+  out(
+    cyan(`##[section]Finishing: ${instanceName}`) +
+      `  → ${colour(run.result ?? `no result (exit ${String(run.code)})`)}`,
+  );
 }
 
 async function main(): Promise<number> {
   const t0 = Date.now();
   const { entry, label } = taskEntry();
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first.`);
-  const task = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'task.json'), 'utf8')) as { instanceNameFormat: string };
-  const instance = (inputs: Record<string, string>): string => task.instanceNameFormat.replace(/\$\((\w+)\)/g, (_, k: string) => inputs[k] ?? '').trim();
+  const task = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tasks', 'PatRotate', 'task.json'), 'utf8')) as {
+    instanceNameFormat: string;
+  };
+  const instance = (inputs: Record<string, string>): string =>
+    task.instanceNameFormat.replace(/\$\((\w+)\)/g, (_, k: string) => inputs[k] ?? '').trim();
 
   const emu = await start();
   try {
     const seed = seedDemo(emu);
     const st = emu.state;
-    out(bold('PatRotate demo') + dim(`: the Marketplace task against a local Entra + Azure DevOps emulator (${emu.url})`));
+    out(
+      bold('PatRotate demo') + dim(`: the Marketplace task against a local Entra + Azure DevOps emulator (${emu.url})`),
+    );
     out(dim(`  task: ${label}`));
     out(dim(`  user ${seed.user.upn}, organization ${seed.org.name}, project ${seed.project.name}`));
 
@@ -143,13 +164,23 @@ async function main(): Promise<number> {
       variableName: due.displayName,
     };
     const rotate = await runTask({ entry, inputs: rotateInputs, env, caFile: emu.caFile });
-    printRun(`Run 1: rotate '${due.displayName}' into variable group '${seed.group.name}'`, rotateInputs, rotate, instance(rotateInputs));
+    printRun(
+      `Run 1: rotate '${due.displayName}' into variable group '${seed.group.name}'`,
+      rotateInputs,
+      rotate,
+      instance(rotateInputs),
+    );
 
     // Run 2: the next run signs in with the refresh token run 1 saved, and lists every PAT without changing anything.
     const savedRt = seed.group.variables['PatRotate.RefreshToken']?.value ?? '';
     const listInputs = { ...common, refreshToken: savedRt, operation: 'list', dryRun: 'true' };
     const list = await runTask({ entry, inputs: listInputs, env, caFile: emu.caFile });
-    printRun('Run 2: dry-run list of all PATs (signed in with the refresh token run 1 saved)', listInputs, list, instance(listInputs));
+    printRun(
+      'Run 2: dry-run list of all PATs (signed in with the refresh token run 1 saved)',
+      listInputs,
+      list,
+      instance(listInputs),
+    );
 
     banner('After');
     printPats(emu, seed);
@@ -161,11 +192,28 @@ async function main(): Promise<number> {
     const fresh = st.pats(seed.user.oid).find((p) => p.token === stored);
     const checks: [string, boolean][] = [
       ['rotation run Succeeded', rotate.result === 'Succeeded'],
-      [`'${due.displayName}' in the group is a new live PAT with the same scopes`, !!fresh && fresh.authorizationId !== due.authorizationId && !fresh.revoked && fresh.scope === due.scope],
-      ['the old PAT is revoked', st.pats(seed.user.oid).find((p) => p.authorizationId === due.authorizationId)?.revoked === true],
-      ['the other secrets in the group are untouched', ['db-password', 'api-key'].every((k) => seed.group.variables[k]?.value === groupBefore[k]?.value)],
-      ['the rolled refresh token was saved and worked for run 2', !!savedRt && savedRt !== seed.refreshToken && list.result === 'Succeeded'],
-      ['no issued secret appears in either log', ![rotate, list].some((r) => renderLog(r).some((l) => emu.issuedSecrets().some((s) => s.length >= 8 && l.includes(s))))],
+      [
+        `'${due.displayName}' in the group is a new live PAT with the same scopes`,
+        !!fresh && fresh.authorizationId !== due.authorizationId && !fresh.revoked && fresh.scope === due.scope,
+      ],
+      [
+        'the old PAT is revoked',
+        st.pats(seed.user.oid).find((p) => p.authorizationId === due.authorizationId)?.revoked === true,
+      ],
+      [
+        'the other secrets in the group are untouched',
+        ['db-password', 'api-key'].every((k) => seed.group.variables[k]?.value === groupBefore[k]?.value),
+      ],
+      [
+        'the rolled refresh token was saved and worked for run 2',
+        !!savedRt && savedRt !== seed.refreshToken && list.result === 'Succeeded',
+      ],
+      [
+        'no issued secret appears in either log',
+        ![rotate, list].some((r) =>
+          renderLog(r).some((l) => emu.issuedSecrets().some((s) => s.length >= 8 && l.includes(s))),
+        ),
+      ],
     ];
     banner('Result');
     for (const [what, ok] of checks) out(`  ${ok ? green('✔') : red('✘')} ${what}`);
@@ -179,7 +227,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`demo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`demo failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

@@ -167,7 +167,10 @@ function png(size, rgba) {
   ]);
 }
 
-for (const [rel, size] of [['images/icon.png', 128], ['tasks/PatRotate/icon.png', 32]]) {
+for (const [rel, size] of [
+  ['images/icon.png', 128],
+  ['tasks/PatRotate/icon.png', 32],
+]) {
   const file = path.join(ROOT, rel);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, png(size, render(size)));

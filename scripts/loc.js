@@ -54,7 +54,8 @@ function expectedFiles(taskDir = TASK_DIR) {
   const { taskLoc, resources } = localize(task);
   return {
     [path.join(taskDir, 'task.loc.json')]: `${JSON.stringify(taskLoc, null, 2)}\n`,
-    [path.join(taskDir, 'Strings', 'resources.resjson', 'en-US', 'resources.resjson')]: `${JSON.stringify(resources, null, 2)}\n`,
+    [path.join(taskDir, 'Strings', 'resources.resjson', 'en-US', 'resources.resjson')]:
+      `${JSON.stringify(resources, null, 2)}\n`,
   };
 }
 

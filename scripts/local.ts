@@ -63,16 +63,19 @@ export function inputsFromYaml(text: string, file = 'the inputs file'): Map<stri
   } catch (e) {
     throw new UsageError(`${file} is not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   // A bare `inputs:` block, one step, a list of steps, or a pipeline with `steps:`: the first step with inputs.
   const steps: unknown = isObject(doc) && !('inputs' in doc) && Array.isArray(doc.steps) ? doc.steps : doc;
   const holder: unknown = Array.isArray(steps) ? steps.find((st) => isObject(st) && 'inputs' in st) : steps;
   const block = isObject(holder) ? holder.inputs : undefined;
-  if (!isObject(block)) throw new UsageError(`${file} has no 'inputs:' block (a mapping of task input names to values).`);
+  if (!isObject(block))
+    throw new UsageError(`${file} has no 'inputs:' block (a mapping of task input names to values).`);
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(block)) {
     if (v === null || v === undefined) continue;
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new UsageError(`${file}: input '${k}' must be a single value, not a list or mapping.`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new UsageError(`${file}: input '${k}' must be a single value, not a list or mapping.`);
     out.set(k, String(v));
   }
   return out;
@@ -81,16 +84,23 @@ export function inputsFromYaml(text: string, file = 'the inputs file'): Map<stri
 export function parseArgs(argv: string[], known: Set<string>): Options {
   const o: Options = { inputs: new Map(), verbose: false, emulator: false };
   const set = (name: string, value: string): void => {
-    if (!known.has(name)) throw new UsageError(`'${name}' is not an input of PatRotate@1. Inputs: ${[...known].join(', ')}.`);
+    if (!known.has(name))
+      throw new UsageError(`'${name}' is not an input of PatRotate@1. Inputs: ${[...known].join(', ')}.`);
     o.inputs.set(name, value);
   };
-  const flagInputs: Record<string, string> = { '--operation': 'operation', '--organization': 'organization', '--auth-method': 'authMethod', '--project': 'project' };
+  const flagInputs: Record<string, string> = {
+    '--operation': 'operation',
+    '--organization': 'organization',
+    '--auth-method': 'authMethod',
+    '--project': 'project',
+  };
   for (let i = 0; i < argv.length; i++) {
     const eq = argv[i].startsWith('--') ? argv[i].indexOf('=') : -1;
     const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
     const value = (): string => {
       const v = eq > 0 ? argv[i].slice(eq + 1) : argv[++i];
-      if (v === undefined || (eq < 0 && v.startsWith('--')) || v.trim() === '') throw new UsageError(`${flag} needs a value.`);
+      if (v === undefined || (eq < 0 && v.startsWith('--')) || v.trim() === '')
+        throw new UsageError(`${flag} needs a value.`);
       return v;
     };
     if (flag === '--verbose') o.verbose = true;
@@ -117,15 +127,24 @@ export function parseArgs(argv: string[], known: Set<string>): Options {
 }
 
 /** Task inputs and agent variables for a run against the emulator: its organization, authority and demo user. */
-function emulatorRun(emu: Emulator, o: Options): { inputs: Map<string, string>; env: Record<string, string>; notes: string[]; user: { oid: string; upn: string } } {
+function emulatorRun(
+  emu: Emulator,
+  o: Options,
+): { inputs: Map<string, string>; env: Record<string, string>; notes: string[]; user: { oid: string; upn: string } } {
   const seed = seedDemo(emu);
   const inputs = new Map(o.inputs);
   const org = inputs.get('organization') ?? seed.org.name;
-  if (/^https?:/i.test(org) && !org.startsWith(emu.url)) throw new UsageError(`with --emulator, give --organization as a name (e.g. ${seed.org.name}), not ${org}.`);
+  if (/^https?:/i.test(org) && !org.startsWith(emu.url))
+    throw new UsageError(`with --emulator, give --organization as a name (e.g. ${seed.org.name}), not ${org}.`);
   inputs.set('organization', /^https?:/i.test(org) ? org : `${emu.url}/${org}`);
   const method = inputs.get('authMethod') ?? 'refreshToken';
   inputs.set('authMethod', method);
-  for (const [k, v] of [['authorityHost', emu.url], ['tenantId', emu.state.tenantId], ['clientId', seed.clientId]] as const) if (!inputs.has(k)) inputs.set(k, v);
+  for (const [k, v] of [
+    ['authorityHost', emu.url],
+    ['tenantId', emu.state.tenantId],
+    ['clientId', seed.clientId],
+  ] as const)
+    if (!inputs.has(k)) inputs.set(k, v);
   if (method === 'refreshToken' && !inputs.has('refreshToken')) inputs.set('refreshToken', seed.refreshToken);
   // Keep the rolled refresh token in the demo group, as a scheduled pipeline would (no "not saved" warning).
   if (!inputs.has('refreshTokenGroup')) inputs.set('refreshTokenGroup', seed.group.name);
@@ -134,7 +153,8 @@ function emulatorRun(emu: Emulator, o: Options): { inputs: Map<string, string>; 
     if (!inputs.has('username')) inputs.set('username', seed.user.upn);
     if (!inputs.has('password')) inputs.set('password', 'alice-password');
   }
-  if (method === 'accessToken' && !inputs.has('accessToken')) inputs.set('accessToken', emu.state.issueAccessToken(seed.user.oid));
+  if (method === 'accessToken' && !inputs.has('accessToken'))
+    inputs.set('accessToken', emu.state.issueAccessToken(seed.user.oid));
   return {
     inputs,
     user: { oid: seed.user.oid, upn: seed.user.upn },
@@ -151,7 +171,11 @@ function emulatorRun(emu: Emulator, o: Options): { inputs: Map<string, string>; 
 }
 
 /** Approves each device code the task asks for as the demo user, so a --emulator deviceCode run completes alone. */
-function autoApproveDeviceCodes(emu: Emulator, user: { oid: string; upn: string }, say: (line: string) => void): () => void {
+function autoApproveDeviceCodes(
+  emu: Emulator,
+  user: { oid: string; upn: string },
+  say: (line: string) => void,
+): () => void {
   const timer = setInterval(() => {
     for (const dc of emu.state.pendingDeviceCodes()) {
       emu.state.approveDeviceCode(dc.userCode, user.oid);
@@ -171,7 +195,13 @@ interface Outcome {
 }
 
 /** Runs the bundle, streaming its log line by line (a device code must show while the task waits). */
-function runStreaming(inputs: Map<string, string>, env: Record<string, string>, masker: Masker, verbose: boolean, say: (line: string) => void): Promise<Outcome> {
+function runStreaming(
+  inputs: Map<string, string>,
+  env: Record<string, string>,
+  masker: Masker,
+  verbose: boolean,
+  say: (line: string) => void,
+): Promise<Outcome> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_|SECRET_)/i.test(k)) childEnv[k] = v;
@@ -253,12 +283,18 @@ async function main(argv: string[]): Promise<number> {
       notes.push(...r.notes);
       if (inputs.get('authMethod') === 'deviceCode') stopApproving = autoApproveDeviceCodes(emu, r.user, say);
     } else {
-      if (!inputs.has('organization')) throw new UsageError('--organization is required outside a pipeline (a name like contoso, or https://dev.azure.com/contoso); or use --emulator.');
+      if (!inputs.has('organization'))
+        throw new UsageError(
+          '--organization is required outside a pipeline (a name like contoso, or https://dev.azure.com/contoso); or use --emulator.',
+        );
       if (!inputs.has('authMethod') && !CREDENTIAL_INPUTS.some((k) => inputs.has(k))) {
         inputs.set('authMethod', 'deviceCode');
-        notes.push('no credential given: signing in with a device code (--auth-method deviceCode); the code shows as a warning below');
+        notes.push(
+          'no credential given: signing in with a device code (--auth-method deviceCode); the code shows as a warning below',
+        );
       }
-      if (inputs.has('refreshTokenGroup') && !inputs.has('project')) throw new UsageError('--save-to-group needs --project <name>: the project that holds the variable group.');
+      if (inputs.has('refreshTokenGroup') && !inputs.has('project'))
+        throw new UsageError('--save-to-group needs --project <name>: the project that holds the variable group.');
     }
 
     const masker = new Masker();
@@ -275,7 +311,10 @@ async function main(argv: string[]): Promise<number> {
     const outcome = await runStreaming(inputs, env, masker, o.verbose, say);
     const ok = outcome.result === 'Succeeded' || outcome.result === 'SucceededWithIssues';
     const colour = outcome.result === 'Succeeded' ? c.green : ok ? c.yellow : c.red;
-    say(c.cyan(`##[section]Finishing: ${instance}`) + `  → ${colour(outcome.result ?? `no result (exit ${String(outcome.code)})`)}`);
+    say(
+      c.cyan(`##[section]Finishing: ${instance}`) +
+        `  → ${colour(outcome.result ?? `no result (exit ${String(outcome.code)})`)}`,
+    );
 
     say();
     say(c.bold('Outputs') + c.dim(' (secret values masked)'));
@@ -283,7 +322,11 @@ async function main(argv: string[]): Promise<number> {
     for (const v of outcome.outputs) say(`  ${v.name} = ${v.secret ? '***' : masker.mask(v.value)}`);
     for (const f of outcome.summaries) say(c.dim(`  Run summary (markdown, names and ids only): ${f}`));
     if (!o.emulator && inputs.get('authMethod') === 'deviceCode' && ok && !inputs.has('refreshTokenGroup')) {
-      say(c.dim('  The refresh token is not saved anywhere: add --save-to-group <group> --project <name> to keep it for scheduled runs.'));
+      say(
+        c.dim(
+          '  The refresh token is not saved anywhere: add --save-to-group <group> --project <name> to keep it for scheduled runs.',
+        ),
+      );
     }
     return ok ? 0 : 1;
   } finally {

@@ -15,8 +15,18 @@ export interface Palette {
 /** Colours for a stream: ANSI codes only when it is a TTY and NO_COLOR is unset (https://no-color.org). */
 export function palette(stream: { isTTY?: boolean } = process.stdout): Palette {
   const on = stream.isTTY === true && !process.env.NO_COLOR;
-  const paint = (code: string) => (s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
-  return { bold: paint('1'), dim: paint('2'), yellow: paint('33'), red: paint('31'), green: paint('32'), cyan: paint('36') };
+  const paint =
+    (code: string) =>
+    (s: string): string =>
+      on ? `\x1b[${code}m${s}\x1b[0m` : s;
+  return {
+    bold: paint('1'),
+    dim: paint('2'),
+    yellow: paint('33'),
+    red: paint('31'),
+    green: paint('32'),
+    cyan: paint('36'),
+  };
 }
 
 /** Visible width of a string that may hold ANSI colour codes. */
@@ -34,7 +44,9 @@ export class Masker {
   }
 
   mask(s: string): string {
-    return [...this.secrets].sort((a, b) => b.length - a.length).reduce((acc, secret) => acc.split(secret).join('***'), s);
+    return [...this.secrets]
+      .sort((a, b) => b.length - a.length)
+      .reduce((acc, secret) => acc.split(secret).join('***'), s);
   }
 }
 
@@ -67,7 +79,9 @@ export function renderLine(raw: string, o: RenderOptions): string | undefined {
       return undefined;
     case 'task.issue':
     case 'task.logissue':
-      return cmd.props.type === 'error' ? c.red(`##[error]${masker.mask(cmd.message)}`) : c.yellow(`##[warning]${masker.mask(cmd.message)}`);
+      return cmd.props.type === 'error'
+        ? c.red(`##[error]${masker.mask(cmd.message)}`)
+        : c.yellow(`##[warning]${masker.mask(cmd.message)}`);
     case 'task.complete':
       if (cmd.props.result === 'Failed') return c.red(`##[error]${masker.mask(cmd.message)}`);
       if (cmd.props.result === 'SucceededWithIssues') return c.yellow(`##[warning]${masker.mask(cmd.message)}`);
@@ -98,5 +112,7 @@ export function renderLog(run: TaskRun, o: { colours: Palette; verbose?: boolean
 /** Rows as aligned columns (ANSI-aware), two-space indent. */
 export function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visibleWidth(r[i]))));
-  return rows.map((r) => `  ${r.map((cell, i) => cell + ' '.repeat(widths[i] - visibleWidth(cell))).join('  ')}`.trimEnd());
+  return rows.map((r) =>
+    `  ${r.map((cell, i) => cell + ' '.repeat(widths[i] - visibleWidth(cell))).join('  ')}`.trimEnd(),
+  );
 }

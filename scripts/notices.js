@@ -32,16 +32,22 @@ function bundledPackages(metafile, root = ROOT) {
     const pkg = JSON.parse(fs.readFileSync(path.join(abs, 'package.json'), 'utf8'));
     const key = `${pkg.name}@${pkg.version}`;
     if (seen.has(key)) continue;
-    const license = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? (pkg.licenses ?? []).map((l) => l.type).join(' OR '));
+    const license =
+      typeof pkg.license === 'string'
+        ? pkg.license
+        : (pkg.license?.type ?? (pkg.licenses ?? []).map((l) => l.type).join(' OR '));
     const files = fs
       .readdirSync(abs)
       .filter((n) => /^(licen[cs]e|copying|notice)([.-].*)?$/i.test(n) && fs.statSync(path.join(abs, n)).isFile())
       .sort()
       .map((n) => ({ name: n, text: fs.readFileSync(path.join(abs, n), 'utf8').replace(/\r\n/g, '\n').trimEnd() }));
-    if (!files.some((f) => !/^notice/i.test(f.name))) throw new Error(`${dir} (${key}) has no LICENSE or COPYING file to copy into the notices`);
+    if (!files.some((f) => !/^notice/i.test(f.name)))
+      throw new Error(`${dir} (${key}) has no LICENSE or COPYING file to copy into the notices`);
     seen.set(key, { name: pkg.name, version: pkg.version, license: license || 'UNKNOWN', files });
   }
-  return [...seen.values()].sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name)));
+  return [...seen.values()].sort((a, b) =>
+    a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name),
+  );
 }
 
 function thirdPartyNotices(metafile, root = ROOT) {
@@ -64,7 +70,8 @@ function thirdPartyNotices(metafile, root = ROOT) {
 }
 
 function readMetafile() {
-  if (!fs.existsSync(METAFILE)) throw new Error(`${path.relative(ROOT, METAFILE)} is missing: run npm run build (scripts/bundle.js writes it).`);
+  if (!fs.existsSync(METAFILE))
+    throw new Error(`${path.relative(ROOT, METAFILE)} is missing: run npm run build (scripts/bundle.js writes it).`);
   return JSON.parse(fs.readFileSync(METAFILE, 'utf8'));
 }
 

@@ -59,7 +59,9 @@ function parseArgs(argv) {
     }
     const m = /^--(publisher|repository)(?:=(.*))?$/s.exec(a);
     if (!m) {
-      const hint = a.startsWith('-') ? '' : ' (with npm, flags go after a lone `--`: npm run package -- --publisher <id>)';
+      const hint = a.startsWith('-')
+        ? ''
+        : ' (with npm, flags go after a lone `--`: npm run package -- --publisher <id>)';
       fail(`unknown argument '${a}'${hint}.\n${USAGE}`);
     }
     let value = m[2];
@@ -91,9 +93,12 @@ function resolveIdentity(args, sourcePublisher) {
     }
   }
   let publisher = fromEnv(args.publisher, 'PATROTATE_PUBLISHER');
-  if (publisher === undefined) publisher = sourcePublisher && sourcePublisher !== PLACEHOLDER ? sourcePublisher : LOCAL_PUBLISHER;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(publisher)) fail(`publisher '${publisher}' is not a Marketplace publisher id (letters, digits, '-' and '_').`);
-  if (publisher === PLACEHOLDER) fail(`'${PLACEHOLDER}' is the placeholder: pass your Marketplace publisher id with --publisher <id>.`);
+  if (publisher === undefined)
+    publisher = sourcePublisher && sourcePublisher !== PLACEHOLDER ? sourcePublisher : LOCAL_PUBLISHER;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(publisher))
+    fail(`publisher '${publisher}' is not a Marketplace publisher id (letters, digits, '-' and '_').`);
+  if (publisher === PLACEHOLDER)
+    fail(`'${PLACEHOLDER}' is the placeholder: pass your Marketplace publisher id with --publisher <id>.`);
 
   let repository = fromEnv(args.repository, 'PATROTATE_REPOSITORY');
   if (repository !== undefined) {
@@ -107,7 +112,8 @@ function resolveIdentity(args, sourcePublisher) {
     if (!url || url.protocol !== 'https:' || !url.hostname || url.search || url.hash || /\s/.test(repository)) {
       fail(`repository '${repository}' is not an https URL of a repository (e.g. https://github.com/acme/pat-rotate).`);
     }
-    if (repository.includes(PLACEHOLDER)) fail(`repository '${repository}' still holds the placeholder '${PLACEHOLDER}'.`);
+    if (repository.includes(PLACEHOLDER))
+      fail(`repository '${repository}' still holds the placeholder '${PLACEHOLDER}'.`);
   }
   return { publisher, repository };
 }
@@ -126,7 +132,8 @@ function stampText(text, repository) {
 function stampJson(value, repository) {
   if (typeof value === 'string') return stampText(value, repository);
   if (Array.isArray(value)) return value.map((v) => stampJson(v, repository));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stampJson(v, repository)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stampJson(v, repository)]));
   return value;
 }
 
@@ -248,16 +255,31 @@ function main() {
 
   // 3. tfx, offline. Any warning fails the build.
   // dist/ keeps only the vsix being built: an older version or publisher left there would be uploaded by mistake.
-  for (const old of fs.readdirSync(DIST).filter((f) => f.endsWith('.vsix'))) fs.rmSync(path.join(DIST, old), { force: true });
+  for (const old of fs.readdirSync(DIST).filter((f) => f.endsWith('.vsix')))
+    fs.rmSync(path.join(DIST, old), { force: true });
   const vsix = path.join(DIST, `${manifest.publisher}.${manifest.id}-${version}.vsix`);
   const tfx = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tfx.cmd' : 'tfx');
   if (!fs.existsSync(tfx)) fail('tfx-cli is not installed: run npm ci.');
-  const r = spawnSync(tfx, ['extension', 'create', '--root', STAGE, '--manifest-globs', 'vss-extension.json', '--output-path', vsix, '--no-prompt'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    shell: process.platform === 'win32',
-    env: { ...process.env, TFX_TRACE: '' },
-  });
+  const r = spawnSync(
+    tfx,
+    [
+      'extension',
+      'create',
+      '--root',
+      STAGE,
+      '--manifest-globs',
+      'vss-extension.json',
+      '--output-path',
+      vsix,
+      '--no-prompt',
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      shell: process.platform === 'win32',
+      env: { ...process.env, TFX_TRACE: '' },
+    },
+  );
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   // tfx colours its output even into a pipe or a log file: pass the colours on only to a terminal, and never with NO_COLOR.
   // eslint-disable-next-line no-control-regex
@@ -270,8 +292,13 @@ function main() {
 
   const buf = fs.readFileSync(vsix);
   if (buf.length > MAX_BYTES) fail(`${path.relative(ROOT, vsix)} is ${buf.length} bytes, over the 2 MB budget.`);
-  console.log(`\nVSIX: ${path.relative(ROOT, vsix)}  (${(buf.length / 1024).toFixed(1)} KiB, ${zipNames(buf).filter((n) => !n.endsWith('/')).length} files, version ${version}, publisher ${manifest.publisher})`);
-  if (!identity.repository) console.log('No --repository (or PATROTATE_REPOSITORY): the vsix carries no repository links. Give one to publish.');
+  console.log(
+    `\nVSIX: ${path.relative(ROOT, vsix)}  (${(buf.length / 1024).toFixed(1)} KiB, ${zipNames(buf).filter((n) => !n.endsWith('/')).length} files, version ${version}, publisher ${manifest.publisher})`,
+  );
+  if (!identity.repository)
+    console.log(
+      'No --repository (or PATROTATE_REPOSITORY): the vsix carries no repository links. Give one to publish.',
+    );
   else console.log(`Links: ${identity.repository}`);
 }
 

@@ -8,7 +8,9 @@ const { SourceMap } = require('module');
 
 const mapFile = path.join(__dirname, '..', 'tasks', 'PatRotate', 'index.js.map');
 if (!fs.existsSync(mapFile)) {
-  console.error('npm run stack: no tasks/PatRotate/index.js.map: run npm run build first (for the version the trace came from).');
+  console.error(
+    'npm run stack: no tasks/PatRotate/index.js.map: run npm run build first (for the version the trace came from).',
+  );
   process.exit(1);
 }
 const map = new SourceMap(JSON.parse(fs.readFileSync(mapFile, 'utf8')));

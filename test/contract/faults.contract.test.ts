@@ -33,11 +33,18 @@ describe('contract: faults and latency', function () {
     }
     assert.deepEqual(statuses, [200, 429, 200]);
     assert.equal(retryAfter, '7');
-    assert.deepEqual(em.log.map((e) => e.status), [200, 429, 200]);
+    assert.deepEqual(
+      em.log.map((e) => e.status),
+      [200, 429, 200],
+    );
   });
 
   it('path prefix with *, RegExp, times, method filter, custom body, clear()', async () => {
-    em.faults.add({ path: '/contoso/_apis/*', times: 2, action: { kind: 'status', status: 503, body: { message: 'down' } } });
+    em.faults.add({
+      path: '/contoso/_apis/*',
+      times: 2,
+      action: { kind: 'status', status: 503, body: { message: 'down' } },
+    });
     const a = await call(em, 'GET', PATH + Q, { bearer });
     assert.equal(a.status, 503);
     assert.deepEqual(a.json, { message: 'down' });
@@ -77,7 +84,10 @@ describe('contract: faults and latency', function () {
   it('hang keeps the request open until close(), which finishes fast', async () => {
     em.faults.add({ path: PATH, action: { kind: 'hang' } });
     const pending = call(em, 'GET', PATH + Q, { bearer, timeoutMs: 30_000 });
-    const outcome = pending.then(() => 'answered', () => 'failed');
+    const outcome = pending.then(
+      () => 'answered',
+      () => 'failed',
+    );
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(em.log.length, 1);
     assert.equal(em.log[0].status, 0);
@@ -105,7 +115,11 @@ describe('contract: faults and latency', function () {
   /** GET with the response handed over as soon as its headers arrive (the helpers' call() waits for the end). */
   function open(path: string): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request(`${em.url}${path}`, { headers: { Authorization: `Bearer ${bearer}` }, ca: em.caPem, agent: false }, resolve);
+      const req = request(
+        `${em.url}${path}`,
+        { headers: { Authorization: `Bearer ${bearer}` }, ca: em.caPem, agent: false },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });

@@ -18,7 +18,10 @@ export function specsDir(): string {
 /** Parses a spec JSON file (the copies keep their UTF-8 BOM). */
 export function loadSpec(rel: string): Json {
   const file = join(specsDir(), rel);
-  if (!existsSync(file)) throw new Error(`${rel} is not in test/fixtures/specs: copy it byte-for-byte from the specs snapshot and list it in PROVENANCE.md`);
+  if (!existsSync(file))
+    throw new Error(
+      `${rel} is not in test/fixtures/specs: copy it byte-for-byte from the specs snapshot and list it in PROVENANCE.md`,
+    );
   return JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
 }
 
@@ -45,21 +48,25 @@ export function call(em: Emulator, method: string, path: string, o: CallOptions 
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   if (body !== undefined) headers['Content-Type'] ??= 'application/json';
   return new Promise((resolve, reject) => {
-    const req = request(`${em.url}${path}`, { method, headers, ca: em.caPem, agent: false, timeout: o.timeoutMs ?? 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    const req = request(
+      `${em.url}${path}`,
+      { method, headers, ca: em.caPem, agent: false, timeout: o.timeoutMs ?? 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', reject);
     if (body !== undefined) req.write(body);

@@ -28,12 +28,20 @@ describe('contract: variable groups', function () {
 
   const seedExampleGroup = () =>
     em.state.addGroup('contoso', 'Platform', {
-      name: 'TestVariableGroup1', description: 'Updated variable group', admins: [alice.identityId],
+      name: 'TestVariableGroup1',
+      description: 'Updated variable group',
+      admins: [alice.identityId],
       variables: { key1: { value: 'value1' }, key2: { value: 'the-secret', isSecret: true } },
     });
   const putBody = (vars: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-    variables: vars, type: 'Vsts', name: 'TestVariableGroup1', description: 'Updated variable group',
-    variableGroupProjectReferences: [{ name: 'TestVariableGroup1', description: '', projectReference: { id: project.id, name: 'Platform' } }], ...extra,
+    variables: vars,
+    type: 'Vsts',
+    name: 'TestVariableGroup1',
+    description: 'Updated variable group',
+    variableGroupProjectReferences: [
+      { name: 'TestVariableGroup1', description: '', projectReference: { id: project.id, name: 'Platform' } },
+    ],
+    ...extra,
   });
 
   it('GET by id answers like GET_VariableGroup.json; secrets masked, non-secrets without isSecret', async () => {
@@ -43,11 +51,17 @@ describe('contract: variable groups', function () {
     const ex = example('GET_VariableGroup').responses['200'].body;
     assertShape(r.json, ex);
     assert.deepEqual(r.json.variables, ex.variables);
-    for (const k of Object.keys(r.json)) assert.ok(k in defs.VariableGroup.properties, `unknown VariableGroup field ${k}`);
+    for (const k of Object.keys(r.json))
+      assert.ok(k in defs.VariableGroup.properties, `unknown VariableGroup field ${k}`);
     assert.match(r.json.createdOn, DATE_RE);
     assert.equal(r.json.createdBy.uniqueName, 'alice@contoso.example');
     assert.ok(!r.text.includes('the-secret'));
-    const byProjectId = await call(em, 'GET', `/contoso/${project.id}/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer });
+    const byProjectId = await call(
+      em,
+      'GET',
+      `/contoso/${project.id}/_apis/distributedtask/variablegroups/${g.id}?${V}`,
+      { bearer },
+    );
     assert.equal(byProjectId.status, 200);
   });
 
@@ -55,15 +69,36 @@ describe('contract: variable groups', function () {
     seedExampleGroup();
     em.state.addGroup('contoso', 'Platform', { name: 'TestVariableGroup2', variables: { key1: { value: 'value1' } } });
     em.state.addGroup('contoso', 'Other', { name: 'TestVariableGroup3', variables: {} });
-    const list = async (q: string) => (await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups?${q}`, { bearer, headers: { Accept: 'application/json;api-version=7.2-preview.2' } })).json;
+    const list = async (q: string) =>
+      (
+        await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups?${q}`, {
+          bearer,
+          headers: { Accept: 'application/json;api-version=7.2-preview.2' },
+        })
+      ).json;
     const wild = await list('groupName=Test*&queryOrder=IdDescending');
     assertShape(wild, example('GET_VariableGroupsByGroupName').responses['200'].body);
-    assert.deepEqual(wild.value.map((g: Json) => g.id), [2, 1]);
+    assert.deepEqual(
+      wild.value.map((g: Json) => g.id),
+      [2, 1],
+    );
     assert.equal(wild.count, 2);
-    assert.deepEqual((await list('groupName=testvariablegroup1')).value.map((g: Json) => g.name), ['TestVariableGroup1']);
-    assert.deepEqual((await list('groupIds=1,3')).value.map((g: Json) => g.id), [1]);
-    assert.deepEqual((await list('queryOrder=IdAscending')).value.map((g: Json) => g.id), [1, 2]);
-    assert.equal((await call(em, 'GET', '/contoso/Platform/_apis/distributedtask/variablegroups', { bearer })).status, 400);
+    assert.deepEqual(
+      (await list('groupName=testvariablegroup1')).value.map((g: Json) => g.name),
+      ['TestVariableGroup1'],
+    );
+    assert.deepEqual(
+      (await list('groupIds=1,3')).value.map((g: Json) => g.id),
+      [1],
+    );
+    assert.deepEqual(
+      (await list('queryOrder=IdAscending')).value.map((g: Json) => g.id),
+      [1, 2],
+    );
+    assert.equal(
+      (await call(em, 'GET', '/contoso/Platform/_apis/distributedtask/variablegroups', { bearer })).status,
+      400,
+    );
   });
 
   it('PUT answers like PUT_UpdateVariableGroup.json; replaces the set; null secret keeps the stored value', async () => {
@@ -71,7 +106,11 @@ describe('contract: variable groups', function () {
     g.variables.gone = { value: 'bye' };
     g.variables.other = { value: 'keep-me', isSecret: true };
     const ex = example('PUT_UpdateVariableGroup');
-    const body = putBody({ ...ex.parameters.body.variables, other: { isSecret: true }, added: { value: 'new-secret', isSecret: true } });
+    const body = putBody({
+      ...ex.parameters.body.variables,
+      other: { isSecret: true },
+      added: { value: 'new-secret', isSecret: true },
+    });
     const r = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer, body });
     assert.equal(r.status, 200);
     assertShape(r.json, ex.responses['200'].body);
@@ -79,17 +118,30 @@ describe('contract: variable groups', function () {
     assert.deepEqual(r.json.variables.key2, { value: null, isSecret: true });
     const stored = em.state.group(g.id)?.variables;
     assert.deepEqual(stored, {
-      key1: { value: 'value1' }, key2: { value: 'the-secret', isSecret: true }, other: { value: 'keep-me', isSecret: true },
+      key1: { value: 'value1' },
+      key2: { value: 'the-secret', isSecret: true },
+      other: { value: 'keep-me', isSecret: true },
       added: { value: 'new-secret', isSecret: true },
     });
-    const overwrite = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer, body: putBody({ key2: { value: 'rotated', isSecret: true } }) });
+    const overwrite = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${g.id}?${V}`, {
+      bearer,
+      body: putBody({ key2: { value: 'rotated', isSecret: true } }),
+    });
     assert.equal(overwrite.status, 200);
     assert.deepEqual(em.state.group(g.id)?.variables, { key2: { value: 'rotated', isSecret: true } });
   });
 
   it('POST answers like POST_CreateVariableGroup.json; creator becomes administrator', async () => {
     const ex = example('POST_CreateVariableGroup');
-    const body = { ...ex.parameters.body, variableGroupProjectReferences: [{ ...ex.parameters.body.variableGroupProjectReferences[0], projectReference: { id: project.id, name: 'Platform' } }] };
+    const body = {
+      ...ex.parameters.body,
+      variableGroupProjectReferences: [
+        {
+          ...ex.parameters.body.variableGroupProjectReferences[0],
+          projectReference: { id: project.id, name: 'Platform' },
+        },
+      ],
+    };
     const r = await call(em, 'POST', `/contoso/_apis/distributedtask/variablegroups?${V}`, { bearer, body });
     assert.equal(r.status, 200);
     assertShape(r.json, ex.responses['200'].body, '$', true);
@@ -98,14 +150,20 @@ describe('contract: variable groups', function () {
     const dup = await call(em, 'POST', `/contoso/_apis/distributedtask/variablegroups?${V}`, { bearer, body });
     assert.equal(dup.status, 400);
     assert.match(dup.json.message, /already exists/);
-    const put = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${r.json.id}?${V}`, { bearer, body });
+    const put = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${r.json.id}?${V}`, {
+      bearer,
+      body,
+    });
     assert.equal(put.status, 200);
   });
 
   it('refusals: no project reference 400, not administrator 403, Key Vault value 400, unknown id 404', async () => {
     const g = seedExampleGroup();
     const url = `/contoso/_apis/distributedtask/variablegroups/${g.id}?${V}`;
-    const noRefs = await call(em, 'PUT', url, { bearer, body: { ...putBody({}), variableGroupProjectReferences: undefined } });
+    const noRefs = await call(em, 'PUT', url, {
+      bearer,
+      body: { ...putBody({}), variableGroupProjectReferences: undefined },
+    });
     assert.equal(noRefs.status, 400);
     assert.equal(noRefs.json.message, 'At least one variable group project reference is required.');
     const before = em.state.snapshot();
@@ -116,15 +174,44 @@ describe('contract: variable groups', function () {
     assert.equal(jobDenied.status, 403);
     assert.equal(em.state.snapshot(), before);
     em.state.grantGroupAdmin(g.id, em.state.jobIdentityId());
-    assert.equal((await call(em, 'PUT', url, { bearer: em.state.issueJobToken(), body: putBody({ key2: { isSecret: true } }) })).status, 200);
-    const kv = em.state.addGroup('contoso', 'Platform', { name: 'kv', type: 'AzureKeyVault', admins: [alice.oid], variables: { s1: { value: null, isSecret: true } }, providerData: { serviceEndpointId: 'x', vault: 'v' } });
+    assert.equal(
+      (await call(em, 'PUT', url, { bearer: em.state.issueJobToken(), body: putBody({ key2: { isSecret: true } }) }))
+        .status,
+      200,
+    );
+    const kv = em.state.addGroup('contoso', 'Platform', {
+      name: 'kv',
+      type: 'AzureKeyVault',
+      admins: [alice.oid],
+      variables: { s1: { value: null, isSecret: true } },
+      providerData: { serviceEndpointId: 'x', vault: 'v' },
+    });
     const kvBody = { ...putBody({ s1: { value: 'nope', isSecret: true } }), name: 'kv', type: 'AzureKeyVault' };
-    const kvPut = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${kv.id}?${V}`, { bearer, body: kvBody });
+    const kvPut = await call(em, 'PUT', `/contoso/_apis/distributedtask/variablegroups/${kv.id}?${V}`, {
+      bearer,
+      body: kvBody,
+    });
     assert.equal(kvPut.status, 400);
     assert.equal(kvPut.json.typeKey, 'InvalidOperationException');
-    assert.equal((await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/99?${V}`, { bearer })).status, 404);
-    assert.equal((await call(em, 'GET', `/contoso/Other/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer })).status, 404);
-    assert.equal((await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer: em.state.issueJobToken() })).status, 200);
-    assert.equal((await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/${g.id}?${V}`)).status, 401);
+    assert.equal(
+      (await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/99?${V}`, { bearer })).status,
+      404,
+    );
+    assert.equal(
+      (await call(em, 'GET', `/contoso/Other/_apis/distributedtask/variablegroups/${g.id}?${V}`, { bearer })).status,
+      404,
+    );
+    assert.equal(
+      (
+        await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/${g.id}?${V}`, {
+          bearer: em.state.issueJobToken(),
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await call(em, 'GET', `/contoso/Platform/_apis/distributedtask/variablegroups/${g.id}?${V}`)).status,
+      401,
+    );
   });
 });

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { assertResult, live, worldPerTest, type World } from './world';
 
-const inputs = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat', rotateWithinDays: 0 };
+const inputs = {
+  displayName: 'deploy',
+  target: 'variableGroup',
+  variableGroup: 'pat-store',
+  variableName: 'Deploy.Pat',
+  rotateWithinDays: 0,
+};
 
 describe('e2e: concurrent runs and the job token', function () {
   this.timeout(120_000);
@@ -10,7 +16,10 @@ describe('e2e: concurrent runs and the job token', function () {
   // Staggered starts land the second run's list and create at different points of the first run's rotation.
   // With latency, the runs overlap longer. Together these reach every path: both step back; one rotates while the
   // other finds two PATs of that name and stops; they run one after the other and both succeed.
-  for (const [latency, staggers] of [[0, [0, 60]], [20, [0, 60, 150]]] as const) {
+  for (const [latency, staggers] of [
+    [0, [0, 60]],
+    [20, [0, 60, 150]],
+  ] as const) {
     describe(`with ${latency} ms latency`, () => {
       let w!: World;
       worldPerTest((x) => (w = x), { latencyMs: latency });
@@ -24,12 +33,20 @@ describe('e2e: concurrent runs and the job token', function () {
           const alive = live(w, 'deploy');
           assert.equal(alive.length, 1, `one live PAT named deploy (results ${results.join(', ')})`);
           const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat']?.value;
-          if (stored === undefined) assert.equal(alive[0].authorizationId, old.authorizationId, 'nothing stored: the old PAT must still be live');
+          if (stored === undefined)
+            assert.equal(
+              alive[0].authorizationId,
+              old.authorizationId,
+              'nothing stored: the old PAT must still be live',
+            );
           else assert.equal(stored, alive[0].token, 'the stored PAT is the live one');
           // Runs that did not overlap both succeed (the second rotates the first one's PAT); one that did steps back.
           for (const r of runs.filter((r) => r.result !== 'Succeeded')) {
             assertResult(r, 'Failed');
-            assert.match(r.message, /Another run is rotating 'deploy' at the same time.*Rolled back|2 PATs are named 'deploy'.*if another run may be rotating it right now/);
+            assert.match(
+              r.message,
+              /Another run is rotating 'deploy' at the same time.*Rolled back|2 PATs are named 'deploy'.*if another run may be rotating it right now/,
+            );
           }
         });
       }
@@ -51,16 +68,36 @@ describe('e2e: concurrent runs and the job token', function () {
       let firstLanded!: () => void;
       const second = new Promise<void>((r) => (secondLanded = r));
       const first = new Promise<void>((r) => (firstLanded = r));
-      w.emu.faults.add({ method: 'PUT', path, nth: 1, action: { kind: 'hold', until: second, onApplied: firstLanded } });
-      w.emu.faults.add({ method: 'PUT', path, nth: 2, action: { kind: 'hold', answerOnly: true, until: first, onApplied: secondLanded } });
+      w.emu.faults.add({
+        method: 'PUT',
+        path,
+        nth: 1,
+        action: { kind: 'hold', until: second, onApplied: firstLanded },
+      });
+      w.emu.faults.add({
+        method: 'PUT',
+        path,
+        nth: 2,
+        action: { kind: 'hold', answerOnly: true, until: first, onApplied: secondLanded },
+      });
     }
 
     for (const operation of ['rotate', 'create'] as const) {
       it(`${operation}: the PUT of one lands between the other's GET and PUT; both new PATs end up stored`, async () => {
         const olds = operation === 'rotate' ? [w.addPat('svc-a', 2), w.addPat('svc-b', 2)] : [];
         raceOnPut();
-        const common = { operation, target: 'variableGroup', variableGroup: 'pat-store', rotateWithinDays: 0, scopes: 'vso.code' };
-        const runs = await Promise.all(['svc-a', 'svc-b'].map((name) => w.run({ ...w.signIn(), ...common, displayName: name, variableName: `${name}.Pat` })));
+        const common = {
+          operation,
+          target: 'variableGroup',
+          variableGroup: 'pat-store',
+          rotateWithinDays: 0,
+          scopes: 'vso.code',
+        };
+        const runs = await Promise.all(
+          ['svc-a', 'svc-b'].map((name) =>
+            w.run({ ...w.signIn(), ...common, displayName: name, variableName: `${name}.Pat` }),
+          ),
+        );
         runs.forEach((r) => assertResult(r, 'Succeeded'));
         const g = w.emu.state.group(w.group.id)!;
         for (const name of ['svc-a', 'svc-b']) {
@@ -68,39 +105,62 @@ describe('e2e: concurrent runs and the job token', function () {
           assert.equal(g.variables[`${name}.Pat`]?.value, pat.token, `${name}.Pat holds the live new PAT`);
           assert.equal(g.variables[`${name}.Pat`].isSecret, true);
         }
-        olds.forEach((o) => assert.ok(w.emu.state.pats(w.user.oid).find((p) => p.authorizationId === o.authorizationId)!.revoked));
+        olds.forEach((o) =>
+          assert.ok(w.emu.state.pats(w.user.oid).find((p) => p.authorizationId === o.authorizationId)!.revoked),
+        );
         const puts = w.emu.log.filter((e) => e.method === 'PUT');
         assert.ok(puts.length >= 3, 'the run whose variable was dropped wrote once more');
-        assert.ok(runs.some((r) => /read back; written [23] times, as another writer had written the group meanwhile/.test(r.stdout)));
+        assert.ok(
+          runs.some((r) =>
+            /read back; written [23] times, as another writer had written the group meanwhile/.test(r.stdout),
+          ),
+        );
       });
     }
 
     it('a failed group write is not resent as is: what another run wrote meanwhile is kept', async () => {
       w.addPat('deploy', 2);
-      const other = w.emu.state.addPat(w.user.oid, 'contoso', { displayName: 'build', scope: 'vso.build', validFrom: new Date(), validTo: new Date(Date.now() + 30 * 86_400_000) }).pat;
+      const other = w.emu.state.addPat(w.user.oid, 'contoso', {
+        displayName: 'build',
+        scope: 'vso.build',
+        validFrom: new Date(),
+        validTo: new Date(Date.now() + 30 * 86_400_000),
+      }).pat;
       w.emu.faults.add({
-        method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1,
+        method: 'PUT',
+        path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`,
+        nth: 1,
         action: { kind: 'status', status: 503, retryAfterSeconds: 1 },
-        onHit: () => setTimeout(() => {
-          const g = w.emu.state.group(w.group.id)!;
-          g.variables['Build.Pat'] = { value: other.token, isSecret: true };
-          g.modifiedOn = new Date(g.modifiedOn.getTime() + 20);
-        }, 100),
+        onHit: () =>
+          setTimeout(() => {
+            const g = w.emu.state.group(w.group.id)!;
+            g.variables['Build.Pat'] = { value: other.token, isSecret: true };
+            g.modifiedOn = new Date(g.modifiedOn.getTime() + 20);
+          }, 100),
       });
       const run = await w.run({ ...w.signIn(), ...inputs });
       assertResult(run, 'Succeeded');
-      assert.equal(w.emu.state.group(w.group.id)!.variables['Build.Pat']?.value, other.token, 'the other run\'s PAT is still stored');
+      assert.equal(
+        w.emu.state.group(w.group.id)!.variables['Build.Pat']?.value,
+        other.token,
+        "the other run's PAT is still stored",
+      );
       assert.equal(w.emu.state.group(w.group.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
     });
 
     it('the rolled refresh token is read back and written again when another writer dropped it', async () => {
       w.addPat('deploy', 2);
-      w.emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, nth: 1, action: { kind: 'lostUpdate' } });
+      w.emu.faults.add({
+        method: 'PUT',
+        path: `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`,
+        nth: 1,
+        action: { kind: 'lostUpdate' },
+      });
       const run = await w.run({ ...w.signIn(), ...inputs, refreshTokenVariable: 'PatRotate.RefreshToken' });
       assertResult(run, 'Succeeded');
       const g = w.emu.state.group(w.group.id)!;
       assert.equal(g.variables['PatRotate.RefreshToken']?.value, run.variables.get('refreshToken (output)')?.value);
-      assert.equal(g.variables['Other.Writer']?.value, 'written by someone else', 'the other writer\'s change is kept');
+      assert.equal(g.variables['Other.Writer']?.value, 'written by someone else', "the other writer's change is kept");
     });
   });
 
@@ -113,19 +173,31 @@ describe('e2e: concurrent runs and the job token', function () {
       const g = w.emu.state.addGroup('contoso', 'Platform', { name: 'build-owned', variables: {} });
       w.emu.state.grantGroupAdmin(g.id, w.emu.state.jobIdentityId());
       const jobToken = w.emu.state.issueJobToken();
-      const run = await w.run({ ...w.signIn(), ...inputs, variableGroup: 'build-owned', groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: jobToken });
+      const run = await w.run(
+        { ...w.signIn(), ...inputs, variableGroup: 'build-owned', groupAuth: 'jobToken' },
+        { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: jobToken },
+      );
       assertResult(run, 'Succeeded');
       assert.equal(w.emu.state.group(g.id)!.variables['Deploy.Pat'].value, live(w, 'deploy')[0].token);
       const puts = w.emu.log.filter((e) => e.method === 'PUT');
-      assert.deepEqual(puts.map((e) => e.auth), ['bearer-job']);
+      assert.deepEqual(
+        puts.map((e) => e.auth),
+        ['bearer-job'],
+      );
     });
 
     it('without the Administrator role fails before any change, naming the identity', async () => {
       w.addPat('deploy', 2);
       const before = w.emu.state.snapshot();
-      const run = await w.run({ ...w.signIn(), ...inputs, groupAuth: 'jobToken' }, { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: w.emu.state.issueJobToken() });
+      const run = await w.run(
+        { ...w.signIn(), ...inputs, groupAuth: 'jobToken' },
+        { ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: w.emu.state.issueJobToken() },
+      );
       assertResult(run, 'Failed');
-      assert.match(run.message, /Input 'variableGroup': the job's build service identity \(groupAuth: jobToken\) may not change variable group 'pat-store'.*Administrator role.*or use groupAuth entra/);
+      assert.match(
+        run.message,
+        /Input 'variableGroup': the job's build service identity \(groupAuth: jobToken\) may not change variable group 'pat-store'.*Administrator role.*or use groupAuth entra/,
+      );
       assert.equal(w.emu.state.snapshot(), before);
     });
   });

@@ -78,47 +78,214 @@ interface Fault {
 }
 
 const STEPS: Step[] = [
-  { key: 'signIn', label: 'sign-in', method: 'POST', path: (w) => `/${w.emu.state.tenantId}/oauth2/v2.0/token`, phase: 'entra' },
-  { key: 'preflight', label: 'preflight', method: 'GET', path: () => '/contoso/Platform/_apis/distributedtask/variablegroups', phase: 'beforeCreate' },
+  {
+    key: 'signIn',
+    label: 'sign-in',
+    method: 'POST',
+    path: (w) => `/${w.emu.state.tenantId}/oauth2/v2.0/token`,
+    phase: 'entra',
+  },
+  {
+    key: 'preflight',
+    label: 'preflight',
+    method: 'GET',
+    path: () => '/contoso/Platform/_apis/distributedtask/variablegroups',
+    phase: 'beforeCreate',
+  },
   { key: 'list', label: 'list', method: 'GET', path: () => '/contoso/_apis/tokens/pats', phase: 'beforeCreate' },
   { key: 'create', label: 'create', method: 'POST', path: () => '/contoso/_apis/tokens/pats', phase: 'create' },
-  { key: 'rival', label: 'rival check', method: 'GET', path: () => '/contoso/_apis/tokens/pats', phase: 'check', nth: 2 },
+  {
+    key: 'rival',
+    label: 'rival check',
+    method: 'GET',
+    path: () => '/contoso/_apis/tokens/pats',
+    phase: 'check',
+    nth: 2,
+  },
   { key: 'verify', label: 'verify', method: 'GET', path: () => '/contoso/_apis/connectionData', phase: 'verify' },
-  { key: 'storeRead', label: 'store read', method: 'GET', path: (w) => `/contoso/Platform/_apis/distributedtask/variablegroups/${w.group.id}`, phase: 'storeRead' },
-  { key: 'storeWrite', label: 'store write', method: 'PUT', path: (w) => `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`, phase: 'storeWrite' },
+  {
+    key: 'storeRead',
+    label: 'store read',
+    method: 'GET',
+    path: (w) => `/contoso/Platform/_apis/distributedtask/variablegroups/${w.group.id}`,
+    phase: 'storeRead',
+  },
+  {
+    key: 'storeWrite',
+    label: 'store write',
+    method: 'PUT',
+    path: (w) => `/contoso/_apis/distributedtask/variablegroups/${w.group.id}`,
+    phase: 'storeWrite',
+  },
   { key: 'retire', label: 'retire', method: 'DELETE', path: () => '/contoso/_apis/tokens/pats', phase: 'retire' },
 ];
 
 const WRITES: Phase[] = ['create', 'storeWrite', 'retire'];
 const FAULTS: Fault[] = [
-  { key: '429', label: '429', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
+  {
+    key: '429',
+    label: '429',
+    action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+    retryable: true,
+    lost: false,
+    entraRetry: true,
+    refusedUnread: true,
+  },
   // 5xx answers say Retry-After: 0, so retries come at once: the matrix checks outcomes; backoff timing is tested in
   // test/unit/ado-http.test.ts, and the 429 columns check that Retry-After is honoured.
-  { key: '500', label: '500', action: { kind: 'status', status: 500, retryAfterSeconds: 0 }, retryable: true, lost: true, entraRetry: true },
-  { key: '503', label: '503', action: { kind: 'status', status: 503, retryAfterSeconds: 0 }, retryable: true, lost: true, entraRetry: true },
-  { key: 'reset', noAnswer: true, label: 'reset', action: { kind: 'reset' }, retryable: true, lost: true, entraRetry: true },
-  { key: 'hang', noAnswer: true, label: 'hang', action: { kind: 'hang' }, retryable: true, lost: true, entraRetry: true },
-  { key: 'html', label: 'html', action: { kind: 'html' }, retryable: false, lost: false, entraRetry: false, auth: true },
-  { key: 'badJson', label: 'badJSON', action: { kind: 'malformedJson' }, retryable: false, lost: true, entraRetry: false },
-  { key: 'always429', label: '429*', action: { kind: 'status', status: 429, retryAfterSeconds: 1 }, always: true, retryable: true, lost: false, entraRetry: true, refusedUnread: true },
-  { key: 'always503', label: '503*', action: { kind: 'status', status: 503, retryAfterSeconds: 0 }, always: true, retryable: true, lost: true, entraRetry: true },
-  { key: 'appliedReset', applied: true, label: 'ap→rst', action: { kind: 'afterApply', then: 'reset' }, retryable: true, lost: true, entraRetry: false, only: WRITES },
-  { key: 'applied500', applied: true, label: 'ap→500', action: { kind: 'afterApply', then: { status: 500 } }, retryable: true, lost: true, entraRetry: false, only: WRITES },
+  {
+    key: '500',
+    label: '500',
+    action: { kind: 'status', status: 500, retryAfterSeconds: 0 },
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: '503',
+    label: '503',
+    action: { kind: 'status', status: 503, retryAfterSeconds: 0 },
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: 'reset',
+    noAnswer: true,
+    label: 'reset',
+    action: { kind: 'reset' },
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: 'hang',
+    noAnswer: true,
+    label: 'hang',
+    action: { kind: 'hang' },
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: 'html',
+    label: 'html',
+    action: { kind: 'html' },
+    retryable: false,
+    lost: false,
+    entraRetry: false,
+    auth: true,
+  },
+  {
+    key: 'badJson',
+    label: 'badJSON',
+    action: { kind: 'malformedJson' },
+    retryable: false,
+    lost: true,
+    entraRetry: false,
+  },
+  {
+    key: 'always429',
+    label: '429*',
+    action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+    always: true,
+    retryable: true,
+    lost: false,
+    entraRetry: true,
+    refusedUnread: true,
+  },
+  {
+    key: 'always503',
+    label: '503*',
+    action: { kind: 'status', status: 503, retryAfterSeconds: 0 },
+    always: true,
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: 'appliedReset',
+    applied: true,
+    label: 'ap→rst',
+    action: { kind: 'afterApply', then: 'reset' },
+    retryable: true,
+    lost: true,
+    entraRetry: false,
+    only: WRITES,
+  },
+  {
+    key: 'applied500',
+    applied: true,
+    label: 'ap→500',
+    action: { kind: 'afterApply', then: { status: 500 } },
+    retryable: true,
+    lost: true,
+    entraRetry: false,
+    only: WRITES,
+  },
   // Applied, then a 2xx whose body is not what the API answers (create: no patToken, so the value is lost).
-  { key: 'applied2xx', applied: true, label: 'ap→2xx', action: { kind: 'afterApply', then: { status: 200 } }, retryable: false, lost: true, entraRetry: false, ok2xx: true, only: WRITES },
+  {
+    key: 'applied2xx',
+    applied: true,
+    label: 'ap→2xx',
+    action: { kind: 'afterApply', then: { status: 200 } },
+    retryable: false,
+    lost: true,
+    entraRetry: false,
+    ok2xx: true,
+    only: WRITES,
+  },
   // A cancel while the step's request is held: a create is held after it made the PAT (its answer not yet sent), the
   // others before they are applied.
   {
-    key: 'sigterm', label: 'SIGTERM', cancel: true, retryable: false, lost: false, entraRetry: false, only: ['create', 'verify', 'storeWrite'],
+    key: 'sigterm',
+    label: 'SIGTERM',
+    cancel: true,
+    retryable: false,
+    lost: false,
+    entraRetry: false,
+    only: ['create', 'verify', 'storeWrite'],
     action: (phase, cancel) => ({ kind: 'hold', answerOnly: phase === 'create', onHeld: cancel }),
   },
   // Another writer replaces the group right after this run's PUT, from a read made before it (a lost update).
-  { key: 'secondWriter', label: '2nd writer', action: { kind: 'lostUpdate' }, retryable: true, lost: false, entraRetry: false, only: ['storeWrite'] },
+  {
+    key: 'secondWriter',
+    label: '2nd writer',
+    action: { kind: 'lostUpdate' },
+    retryable: true,
+    lost: false,
+    entraRetry: false,
+    only: ['storeWrite'],
+  },
   // Bounds: a drip is a timeout (the total deadline); a bomb is an unreadable answer (like badJSON); endless paging
   // fails the listing (every page, so no retry can help).
-  { key: 'drip', noAnswer: true, label: 'drip', action: { kind: 'drip', everyMs: 250 }, retryable: true, lost: true, entraRetry: true },
-  { key: 'bomb', label: 'bomb', action: { kind: 'oversized', gzip: true }, retryable: false, lost: true, entraRetry: false },
-  { key: 'endless', label: 'endless*', action: { kind: 'endlessPages' }, always: true, retryable: false, lost: false, entraRetry: false, steps: ['list', 'rival'] },
+  {
+    key: 'drip',
+    noAnswer: true,
+    label: 'drip',
+    action: { kind: 'drip', everyMs: 250 },
+    retryable: true,
+    lost: true,
+    entraRetry: true,
+  },
+  {
+    key: 'bomb',
+    label: 'bomb',
+    action: { kind: 'oversized', gzip: true },
+    retryable: false,
+    lost: true,
+    entraRetry: false,
+  },
+  {
+    key: 'endless',
+    label: 'endless*',
+    action: { kind: 'endlessPages' },
+    always: true,
+    retryable: false,
+    lost: false,
+    entraRetry: false,
+    steps: ['list', 'rival'],
+  },
 ];
 
 /** The per-request timeout every run gets (seconds): hang cells take this long, drip cells twice this. */
@@ -146,11 +313,15 @@ function expected(step: Step, fault: Fault): Outcome {
   if (fault.cancel) return step.phase === 'verify' ? 'F·rb' : 'F·kept-both';
   const once = !fault.always;
   const absorbed =
-    step.phase === 'entra' ? once && fault.entraRetry
-      : step.phase === 'create' ? once && ((fault.lost && !fault.applied) || fault.refusedUnread === true)
-        : step.phase === 'verify' ? once && (fault.retryable || !!fault.auth)
-          // The store writes again from a fresh read after any failure but a refusal (the sign-in page here).
-          : step.phase === 'storeWrite' ? once && !fault.auth
+    step.phase === 'entra'
+      ? once && fault.entraRetry
+      : step.phase === 'create'
+        ? once && ((fault.lost && !fault.applied) || fault.refusedUnread === true)
+        : step.phase === 'verify'
+          ? once && (fault.retryable || !!fault.auth)
+          : // The store writes again from a fresh read after any failure but a refusal (the sign-in page here).
+            step.phase === 'storeWrite'
+            ? once && !fault.auth
             : once && (fault.retryable || !!fault.ok2xx);
   // A create sent again after one that got no answer at all: that one may still make a PAT later, so it is named.
   if (absorbed && step.phase === 'create' && fault.noAnswer) return 'SWI';
@@ -174,7 +345,13 @@ function expected(step: Step, fault: Fault): Outcome {
   }
 }
 
-const RESULT: Record<Outcome, TaskRun['result']> = { S: 'Succeeded', SWI: 'SucceededWithIssues', F: 'Failed', 'F·rb': 'Failed', 'F·kept-both': 'Failed' };
+const RESULT: Record<Outcome, TaskRun['result']> = {
+  S: 'Succeeded',
+  SWI: 'SucceededWithIssues',
+  F: 'Failed',
+  'F·rb': 'Failed',
+  'F·kept-both': 'Failed',
+};
 
 interface Cell {
   step: Step;
@@ -188,7 +365,12 @@ interface CellResult {
   ms: number;
 }
 
-const intoGroup = { displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' };
+const intoGroup = {
+  displayName: 'deploy',
+  target: 'variableGroup',
+  variableGroup: 'pat-store',
+  variableName: 'Deploy.Pat',
+};
 
 function isLive(p: PatRecord): boolean {
   return !p.revoked && p.validTo.getTime() > Date.now();
@@ -200,7 +382,14 @@ function outcomeOf(run: TaskRun, w: World, old: PatRecord): string {
   const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat']?.value;
   const storedPat = created.find((p) => p.token === stored);
   const unstoredLive = created.filter((p) => isLive(p) && p !== storedPat);
-  const code = run.result === 'Succeeded' ? 'S' : run.result === 'SucceededWithIssues' ? 'SWI' : run.result === 'Failed' ? 'F' : `?${run.result ?? 'none'}`;
+  const code =
+    run.result === 'Succeeded'
+      ? 'S'
+      : run.result === 'SucceededWithIssues'
+        ? 'SWI'
+        : run.result === 'Failed'
+          ? 'F'
+          : `?${run.result ?? 'none'}`;
   let state: string;
   if (stored !== undefined && stored !== old.token && !storedPat) state = 'stored-unknown';
   else if (storedPat) state = unstoredLive.length > 0 ? 'stored+orphan' : isLive(old) ? 'old-live' : '';
@@ -226,7 +415,10 @@ function checkInvariant(run: TaskRun, w: World, old: PatRecord, snapshotBefore: 
   // (b) a live PAT the run created but did not store: only on a non-Succeeded run that names it in its issues.
   for (const p of created.filter((c) => isLive(c) && c !== storedPat)) {
     const named = [run.message, ...run.errors, ...run.warnings].some((m) => m.includes(p.authorizationId));
-    assert.ok(run.result !== 'Succeeded' && named, `(b) live PAT ${p.authorizationId} was created and not stored, and the run (${run.result}) does not name it as an issue; ${why}`);
+    assert.ok(
+      run.result !== 'Succeeded' && named,
+      `(b) live PAT ${p.authorizationId} was created and not stored, and the run (${run.result}) does not name it as an issue; ${why}`,
+    );
   }
   // (c) the old PAT is live unless a live stored replacement exists.
   if (!storedPat) assert.ok(isLive(old), `(c) the old PAT was retired though no replacement is stored; ${why}`);
@@ -250,22 +442,38 @@ async function runCell(cell: Cell): Promise<CellResult> {
     const nth = step.nth ?? 1;
     const when = fault.always ? (nth > 1 ? { nth, times: 1_000_000 } : {}) : { nth };
     let task: TaskHandle | undefined;
-    const action = typeof fault.action === 'function' ? fault.action(step.phase, () => task?.signal('SIGTERM')) : fault.action;
+    const action =
+      typeof fault.action === 'function' ? fault.action(step.phase, () => task?.signal('SIGTERM')) : fault.action;
     const ruleId = w.emu.faults.add({ method: step.method, path, action, ...when });
-    const run = await w.run({ ...w.signIn(), ...intoGroup }, { PATROTATE_REQUESTTIMEOUTSECONDS: String(REQUEST_TIMEOUT_SECONDS) }, { onStart: (t) => (task = t) });
+    const run = await w.run(
+      { ...w.signIn(), ...intoGroup },
+      { PATROTATE_REQUESTTIMEOUTSECONDS: String(REQUEST_TIMEOUT_SECONDS) },
+      { onStart: (t) => (task = t) },
+    );
     const actual = outcomeOf(run, w, old);
     try {
       assert.ok(w.emu.faults.firedCount(ruleId) >= 1, `the fault never fired: no ${step.method} ${path}`);
       checkInvariant(run, w, old, before, step);
       // (d) the result the rule says, and the state that goes with it.
-      assert.equal(run.result, RESULT[cell.expected], `(d) expected ${cell.expected}, got ${actual}; message: ${run.message}\n${run.stdout.slice(-2500)}`);
-      assert.equal(actual, cell.expected, `(d) state: expected ${cell.expected}, got ${actual}; message: ${run.message}`);
+      assert.equal(
+        run.result,
+        RESULT[cell.expected],
+        `(d) expected ${cell.expected}, got ${actual}; message: ${run.message}\n${run.stdout.slice(-2500)}`,
+      );
+      assert.equal(
+        actual,
+        cell.expected,
+        `(d) state: expected ${cell.expected}, got ${actual}; message: ${run.message}`,
+      );
       if (cell.expected === 'S' && fault.key === '429') {
         // Retry-After honoured: the retry of the throttled request came at least ~1 s later.
         const hits = w.emu.log.filter((e) => e.method === step.method && e.path.toLowerCase() === path.toLowerCase());
         const i = hits.findIndex((e) => e.status === 429);
-        assert.ok(i === (step.nth ?? 1) - 1, 'the fault hit the step\'s own request');
-        assert.ok(i >= 0 && hits[i + 1] && hits[i + 1].at - hits[i].at >= 950, 'the retry after 429 waited for Retry-After');
+        assert.ok(i === (step.nth ?? 1) - 1, "the fault hit the step's own request");
+        assert.ok(
+          i >= 0 && hits[i + 1] && hits[i + 1].at - hits[i].at >= 950,
+          'the retry after 429 waited for Retry-After',
+        );
       }
       if (fault.cancel) assert.match(run.message, /stopped \(SIGTERM\)/, 'the result says the run was cancelled');
       if (run.result !== 'Failed' || step.phase !== 'entra') {
@@ -287,8 +495,9 @@ function asError(e: unknown): Error {
 }
 
 const CELLS: Cell[] = STEPS.flatMap((step) =>
-  FAULTS.filter((f) => (!f.only || f.only.includes(step.phase)) && (!f.steps || f.steps.includes(step.key)))
-    .map((fault) => ({ step, fault, expected: expected(step, fault) })),
+  FAULTS.filter((f) => (!f.only || f.only.includes(step.phase)) && (!f.steps || f.steps.includes(step.key))).map(
+    (fault) => ({ step, fault, expected: expected(step, fault) }),
+  ),
 );
 
 /** Slow cells (idle waits: timeouts, backoff) first; at most `limit` task processes at once. */
@@ -298,7 +507,10 @@ function schedule(cells: Cell[], limit: number): Map<Cell, Promise<CellResult>> 
   const out = new Map<Cell, Promise<CellResult>>();
   const gates = new Map<Cell, () => void>();
   for (const c of cells) {
-    out.set(c, new Promise<void>((resolve) => gates.set(c, resolve)).then(() => runCell(c)));
+    out.set(
+      c,
+      new Promise<void>((resolve) => gates.set(c, resolve)).then(() => runCell(c)),
+    );
   }
   let running = 0;
   const next = (): void => {
@@ -333,10 +545,18 @@ function printMatrix(results: Map<Cell, CellResult>): void {
   }
   const failed = [...results.values()].filter((r) => r.error).length;
   const slowest = Math.max(...[...results.values()].map((r) => r.ms));
-  console.log(`\nFault matrix (${results.size} cells, ${failed} failing; slowest cell ${(slowest / 1000).toFixed(1)} s)\n${lines.join('\n')}`);
-  console.log('S = Succeeded; SWI = SucceededWithIssues (old PAT left live); F = Failed, nothing changed; F·rb = Failed, new PAT revoked;');
-  console.log('F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body;');
-  console.log('drip = a byte every 250 ms, never finished; bomb = gzip body inflating to 2 GiB; endless = empty PAT list pages with fresh continuation tokens; ✗ = actual≠expected.\n');
+  console.log(
+    `\nFault matrix (${results.size} cells, ${failed} failing; slowest cell ${(slowest / 1000).toFixed(1)} s)\n${lines.join('\n')}`,
+  );
+  console.log(
+    'S = Succeeded; SWI = SucceededWithIssues (old PAT left live); F = Failed, nothing changed; F·rb = Failed, new PAT revoked;',
+  );
+  console.log(
+    'F·kept-both = Failed, new PAT live and named, old live; * = every attempt fails; ap→ = applied, then the answer is lost (rst/500) or a 2xx without the expected body;',
+  );
+  console.log(
+    'drip = a byte every 250 ms, never finished; bomb = gzip body inflating to 2 GiB; endless = empty PAT list pages with fresh continuation tokens; ✗ = actual≠expected.\n',
+  );
 }
 
 describe('e2e: fault matrix (one rotation into a variable group)', function () {

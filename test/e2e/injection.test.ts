@@ -16,9 +16,18 @@ const HOSTILE = [
 
 /** No command but the task's own: nothing named Injected, no PATH change, one task.complete. */
 function assertInert(run: TaskRun): void {
-  const bad = run.commands.filter((c) => c.name === 'task.prependpath' || c.props.variable === 'Injected' || /pwned|\/evil|zw|upper/.test(c.props.variable ?? ''));
+  const bad = run.commands.filter(
+    (c) =>
+      c.name === 'task.prependpath' ||
+      c.props.variable === 'Injected' ||
+      /pwned|\/evil|zw|upper/.test(c.props.variable ?? ''),
+  );
   assert.deepEqual(bad, [], `injected commands:\n${run.stdout}`);
-  assert.equal(run.commands.filter((c) => c.name === 'task.complete').length, 1, `exactly one task.complete:\n${run.stdout}`);
+  assert.equal(
+    run.commands.filter((c) => c.name === 'task.complete').length,
+    1,
+    `exactly one task.complete:\n${run.stdout}`,
+  );
   assert.ok(!run.variables.has('Injected'));
 }
 
@@ -39,7 +48,13 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
   it('PAT names in a bulk rotation into a group, and in the summary table', async () => {
     w.addPat('svc-a ##vso[task.setvariable variable=Injected]x', 2);
     w.addPat('svc-b | <img src=x onerror=alert(1)> [link](https://evil.example) `code`', 2);
-    const run = await w.spawn({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}' });
+    const run = await w.spawn({
+      ...w.signIn(),
+      displayName: 'svc-*',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'PAT.{displayName}',
+    });
     assertResult(run, 'Succeeded');
     assertInert(run);
     assert.equal(live(w).length, 2);
@@ -54,7 +69,18 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
 
   it('a server error message carrying a command', async () => {
     w.addPat('deploy', 2);
-    w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', action: { kind: 'status', status: 400, body: { message: 'bad\r##vso[task.setvariable variable=Injected]pwned\n##vso[task.complete result=Succeeded]ok', typeKey: 'X' } } });
+    w.emu.faults.add({
+      method: 'POST',
+      path: '/contoso/_apis/tokens/pats',
+      action: {
+        kind: 'status',
+        status: 400,
+        body: {
+          message: 'bad\r##vso[task.setvariable variable=Injected]pwned\n##vso[task.complete result=Succeeded]ok',
+          typeKey: 'X',
+        },
+      },
+    });
     const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'none' });
     assertResult(run, 'Failed');
     assertInert(run);
@@ -62,7 +88,19 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
 
   it('a patTokenError message carrying a command', async () => {
     w.addPat('deploy', 2);
-    w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', action: { kind: 'status', status: 200, body: { patToken: null, patTokenError: 'fullScopePatPolicyViolation', patTokenErrorMessage: 'no ##vso[task.setvariable variable=Injected]pwned' } } });
+    w.emu.faults.add({
+      method: 'POST',
+      path: '/contoso/_apis/tokens/pats',
+      action: {
+        kind: 'status',
+        status: 200,
+        body: {
+          patToken: null,
+          patTokenError: 'fullScopePatPolicyViolation',
+          patTokenErrorMessage: 'no ##vso[task.setvariable variable=Injected]pwned',
+        },
+      },
+    });
     const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'none' });
     assertResult(run, 'Failed');
     assertInert(run);
@@ -71,11 +109,26 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
   it('a variable group name and the UPN', async () => {
     w.addPat('deploy', 2);
     const evilUser = w.emu.state.addUser({ upn: 'eve##vso[task.setvariable variable=Injected]pwned@contoso.example' });
-    w.emu.state.addPat(evilUser.oid, 'contoso', { displayName: 'deploy', scope: 'vso.code', validFrom: new Date(Date.now() - 86_400_000), validTo: new Date(Date.now() + 86_400_000) });
-    const g = w.emu.state.addGroup('contoso', 'Platform', { name: 'grp ##vso[task.prependpath]/evil', admins: [evilUser.oid], variables: {} });
+    w.emu.state.addPat(evilUser.oid, 'contoso', {
+      displayName: 'deploy',
+      scope: 'vso.code',
+      validFrom: new Date(Date.now() - 86_400_000),
+      validTo: new Date(Date.now() + 86_400_000),
+    });
+    const g = w.emu.state.addGroup('contoso', 'Platform', {
+      name: 'grp ##vso[task.prependpath]/evil',
+      admins: [evilUser.oid],
+      variables: {},
+    });
     const run = await w.spawn({
-      authMethod: 'refreshToken', refreshToken: w.emu.state.issueRefreshToken(evilUser.oid, CLIENT_ID), authorityHost: w.emu.url, tenantId: w.emu.state.tenantId,
-      displayName: 'deploy', target: 'variableGroup', variableGroup: String(g.id), variableName: 'Deploy.Pat',
+      authMethod: 'refreshToken',
+      refreshToken: w.emu.state.issueRefreshToken(evilUser.oid, CLIENT_ID),
+      authorityHost: w.emu.url,
+      tenantId: w.emu.state.tenantId,
+      displayName: 'deploy',
+      target: 'variableGroup',
+      variableGroup: String(g.id),
+      variableName: 'Deploy.Pat',
     });
     assertResult(run, 'Succeeded');
     assertInert(run);
@@ -84,8 +137,18 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
 
   it('an Entra error description carrying a command', async () => {
     w.emu.faults.add({
-      method: 'POST', path: `/${w.emu.state.tenantId}/oauth2/v2.0/token`,
-      action: { kind: 'status', status: 400, body: { error: 'invalid_grant', error_codes: [70000], error_description: 'AADSTS70000: bad ##vso[task.setvariable variable=Injected]pwned\r##vso[task.prependpath]/evil' } },
+      method: 'POST',
+      path: `/${w.emu.state.tenantId}/oauth2/v2.0/token`,
+      action: {
+        kind: 'status',
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_codes: [70000],
+          error_description:
+            'AADSTS70000: bad ##vso[task.setvariable variable=Injected]pwned\r##vso[task.prependpath]/evil',
+        },
+      },
     });
     const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' });
     assertResult(run, 'Failed');

@@ -26,16 +26,30 @@ describe('e2e: operations', function () {
     assert.equal(run.variables.get('action (output)')?.value, 'rotated');
     assert.equal(run.variables.get('authorizationId (output)')?.value, fresh.authorizationId);
     assert.equal(run.variables.get('count (output)')?.value, '1');
-    assert.ok(run.stdout.indexOf('##vso[task.setsecret]' + fresh.token) < run.stdout.indexOf('variable=PatRotate.Token;'));
+    assert.ok(
+      run.stdout.indexOf('##vso[task.setsecret]' + fresh.token) < run.stdout.indexOf('variable=PatRotate.Token;'),
+    );
     assert.equal(run.summaries.length, 1);
     // The new PAT was verified with Basic auth before it was stored.
-    assert.ok(w.emu.log.some((e) => e.path.endsWith('/_apis/connectionData') && e.auth === 'basic' && e.status === 200));
-    assert.deepEqual(patApiCalls(w), ['GET', 'POST', 'GET', 'DELETE'], 'list, create, list again (no rival run), revoke');
+    assert.ok(
+      w.emu.log.some((e) => e.path.endsWith('/_apis/connectionData') && e.auth === 'basic' && e.status === 200),
+    );
+    assert.deepEqual(
+      patApiCalls(w),
+      ['GET', 'POST', 'GET', 'DELETE'],
+      'list, create, list again (no rival run), revoke',
+    );
   });
 
   it('rotates into a variable group, keeping every other variable and secret', async () => {
     w.addPat('deploy', 1);
-    const run = await w.spawn({ ...w.signIn(), displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'Deploy.Pat' });
+    const run = await w.spawn({
+      ...w.signIn(),
+      displayName: 'deploy',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'Deploy.Pat',
+    });
     assertResult(run, 'Succeeded');
     const fresh = live(w, 'deploy')[0];
     const g = w.emu.state.group(w.group.id)!;
@@ -52,12 +66,18 @@ describe('e2e: operations', function () {
     assertResult(run, 'Succeeded');
     assert.equal(w.emu.state.snapshot(), before);
     assert.equal(run.variables.get('action (output)')?.value, 'skipped');
-    assert.ok(run.warnings.some((m) => /deploy.*expires on .*in (9|10) days/.test(m)), run.warnings.join('\n'));
+    assert.ok(
+      run.warnings.some((m) => /deploy.*expires on .*in (9|10) days/.test(m)),
+      run.warnings.join('\n'),
+    );
   });
 
   it('retireOld shorten leaves the old PAT valid for the grace period; keep leaves it alone', async () => {
     const old = w.addPat('deploy', 5);
-    assertResult(await w.run({ ...w.signIn(), displayName: 'deploy', retireOld: 'shorten', graceHours: 2 }), 'Succeeded');
+    assertResult(
+      await w.run({ ...w.signIn(), displayName: 'deploy', retireOld: 'shorten', graceHours: 2 }),
+      'Succeeded',
+    );
     assert.equal(old.revoked, false);
     assert.ok(Math.abs(old.validTo.getTime() - (Date.now() + 2 * 3_600_000)) < 60_000);
 
@@ -70,7 +90,14 @@ describe('e2e: operations', function () {
   });
 
   it('creates a PAT with the given scopes, target none', async () => {
-    const run = await w.run({ ...w.signIn(), operation: 'create', displayName: 'feed-reader', scopes: 'vso.packaging', validityDays: 7, target: 'none' });
+    const run = await w.run({
+      ...w.signIn(),
+      operation: 'create',
+      displayName: 'feed-reader',
+      scopes: 'vso.packaging',
+      validityDays: 7,
+      target: 'none',
+    });
     assertResult(run, 'Succeeded');
     const [p] = live(w, 'feed-reader');
     assert.equal(p.scope, 'vso.packaging');
@@ -83,7 +110,12 @@ describe('e2e: operations', function () {
   it('create refuses an existing live name and changes nothing', async () => {
     w.addPat('feed-reader', 40);
     const before = w.emu.state.snapshot();
-    const run = await w.run({ ...w.signIn(), operation: 'create', displayName: 'feed-reader', scopes: 'vso.packaging' });
+    const run = await w.run({
+      ...w.signIn(),
+      operation: 'create',
+      displayName: 'feed-reader',
+      scopes: 'vso.packaging',
+    });
     assertResult(run, 'Failed');
     assert.match(run.message, /Input 'displayName': a live PAT named 'feed-reader' already exists.*rotate/);
     assert.equal(w.emu.state.snapshot(), before);
@@ -129,7 +161,15 @@ describe('e2e: operations', function () {
     for (let i = 0; i < 50; i++) w.addPat(`svc-${String(i).padStart(2, '0')}`, 2);
     w.addPat('svc-fresh', 100);
     w.addPat('unrelated', 1);
-    const run = await w.run({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: String(w.group.id), variableName: 'PAT.{displayName}', concurrency: 8, verifyNewToken: false });
+    const run = await w.run({
+      ...w.signIn(),
+      displayName: 'svc-*',
+      target: 'variableGroup',
+      variableGroup: String(w.group.id),
+      variableName: 'PAT.{displayName}',
+      concurrency: 8,
+      verifyNewToken: false,
+    });
     assertResult(run, 'Succeeded');
     const g = w.emu.state.group(w.group.id)!;
     for (let i = 0; i < 50; i++) {
@@ -140,16 +180,40 @@ describe('e2e: operations', function () {
     assert.equal(g.variables['Other.Secret'].value, 'other-secret-value-1');
     assert.equal(live(w, 'svc-fresh').length, 1);
     assert.equal(live(w).length, 52);
-    assert.equal(w.emu.log.filter((e) => e.method === 'PUT').length, 1, 'the 50 values are written in one group update');
-    assert.equal(w.emu.log.filter((e) => e.method === 'GET' && e.path.endsWith('/_apis/tokens/pats')).length, 3, 'one list to plan (52 PATs, one page), one to check for rival runs (102 PATs, two pages)');
+    assert.equal(
+      w.emu.log.filter((e) => e.method === 'PUT').length,
+      1,
+      'the 50 values are written in one group update',
+    );
+    assert.equal(
+      w.emu.log.filter((e) => e.method === 'GET' && e.path.endsWith('/_apis/tokens/pats')).length,
+      3,
+      'one list to plan (52 PATs, one page), one to check for rival runs (102 PATs, two pages)',
+    );
     assert.equal(run.variables.get('count (output)')?.value, '50');
     assert.equal(run.variables.has('token (output)'), false, 'no single token output for bulk');
   });
 
   it('a bulk run carries on past one failure, and fails naming it', async () => {
     for (let i = 0; i < 6; i++) w.addPat(`svc-${i}`, 2);
-    w.emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', nth: 3, action: { kind: 'status', status: 400, body: { message: 'TF400898: An Internal Error Occurred.', typeKey: 'InvalidOperationException' } } });
-    const run = await w.run({ ...w.signIn(), displayName: 'svc-*', target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}', concurrency: 2 });
+    w.emu.faults.add({
+      method: 'POST',
+      path: '/contoso/_apis/tokens/pats',
+      nth: 3,
+      action: {
+        kind: 'status',
+        status: 400,
+        body: { message: 'TF400898: An Internal Error Occurred.', typeKey: 'InvalidOperationException' },
+      },
+    });
+    const run = await w.run({
+      ...w.signIn(),
+      displayName: 'svc-*',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'PAT.{displayName}',
+      concurrency: 2,
+    });
     assertResult(run, 'Failed');
     const g = w.emu.state.group(w.group.id)!;
     const rotated = [0, 1, 2, 3, 4, 5].filter((i) => g.variables[`PAT.svc-${i}`] !== undefined);
@@ -163,10 +227,19 @@ describe('e2e: operations', function () {
   it('dry run signs in and reads, but changes no PAT and no store', async () => {
     w.addPat('deploy', 1);
     const before = w.emu.state.snapshot();
-    const run = await w.run({ ...w.signIn(), displayName: 'deploy', target: 'variableGroup', variableGroup: 'pat-store', dryRun: true });
+    const run = await w.run({
+      ...w.signIn(),
+      displayName: 'deploy',
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      dryRun: true,
+    });
     assertResult(run, 'Succeeded');
     assert.equal(w.emu.state.snapshot(), before);
     assert.match(run.stdout, /Would rotate 'deploy'/);
-    assert.ok(w.emu.log.every((e) => e.method === 'GET' || /oauth2/.test(e.path)), 'only reads and sign-in');
+    assert.ok(
+      w.emu.log.every((e) => e.method === 'GET' || /oauth2/.test(e.path)),
+      'only reads and sign-in',
+    );
   });
 });

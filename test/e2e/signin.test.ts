@@ -47,21 +47,40 @@ describe('e2e: sign-in', function () {
   it('deviceCode: shows the sign-in message as a warning, waits through pending polls, then seeds the group', async () => {
     w.emu.state.deviceCodeIntervalSeconds = 0;
     w.emu.state.onDeviceCode = (dc) => w.emu.state.approveDeviceCodeOnPoll(dc.userCode, w.user.oid, 3);
-    const run = await w.run({ authMethod: 'deviceCode', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, ...saveRt, operation: 'list' });
+    const run = await w.run({
+      authMethod: 'deviceCode',
+      authorityHost: w.emu.url,
+      tenantId: w.emu.state.tenantId,
+      ...saveRt,
+      operation: 'list',
+    });
     assertResult(run, 'Succeeded');
     const [dc] = w.emu.state.deviceCodes;
-    assert.ok(run.warnings.some((m) => m.includes(dc.userCode)), 'the user code is shown as a warning');
+    assert.ok(
+      run.warnings.some((m) => m.includes(dc.userCode)),
+      'the user code is shown as a warning',
+    );
     const polls = w.emu.log.filter((e) => /oauth2\/v2\.0\/token$/.test(e.path));
     assert.equal(polls.length, 3, `polled ${polls.length} times`);
     assert.equal(polls.at(-1)!.status, 200);
-    assert.ok(polls.slice(0, -1).every((e) => e.status === 400), 'authorization_pending before approval');
+    assert.ok(
+      polls.slice(0, -1).every((e) => e.status === 400),
+      'authorization_pending before approval',
+    );
     const saved = w.emu.state.group(w.group.id)!.variables['PatRotate.RefreshToken'].value;
     assert.ok(saved && w.emu.issuedSecrets().includes(saved));
   });
 
   it('usernamePassword: works, and warns once that MFA and Conditional Access break it', async () => {
     w.addPat('deploy', 2);
-    const run = await w.spawn({ authMethod: 'usernamePassword', username: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, displayName: 'deploy' });
+    const run = await w.spawn({
+      authMethod: 'usernamePassword',
+      username: 'alice@contoso.example',
+      password: 'P@ssw0rd-alice-1234',
+      authorityHost: w.emu.url,
+      tenantId: w.emu.state.tenantId,
+      displayName: 'deploy',
+    });
     assertResult(run, 'Succeeded');
     assert.equal(run.warnings.filter((m) => /MFA|multi-factor/i.test(m)).length, 1);
     assert.equal(live(w, 'deploy').length, 1);
@@ -69,15 +88,27 @@ describe('e2e: sign-in', function () {
 
   it('accessToken: a user token is used as given, with no Entra call', async () => {
     w.addPat('deploy', 2);
-    const run = await w.spawn({ authMethod: 'accessToken', accessToken: w.emu.state.issueAccessToken(w.user.oid), displayName: 'deploy' });
+    const run = await w.spawn({
+      authMethod: 'accessToken',
+      accessToken: w.emu.state.issueAccessToken(w.user.oid),
+      displayName: 'deploy',
+    });
     assertResult(run, 'Succeeded');
     assert.ok(w.emu.log.every((e) => !/oauth2/.test(e.path)));
   });
 
   const refusedOffline: [string, (w: World) => string, RegExp][] = [
-    ['an app-only (service principal) token', (w) => w.emu.state.issueAppToken({ clientId: '11111111-2222-3333-4444-555555555555' }), /application|service principal/i],
+    [
+      'an app-only (service principal) token',
+      (w) => w.emu.state.issueAppToken({ clientId: '11111111-2222-3333-4444-555555555555' }),
+      /application|service principal/i,
+    ],
     ['an expired token', (w) => w.emu.state.issueAccessToken(w.user.oid, { expiresInSeconds: -60 }), /expired/i],
-    ['a token for another audience', (w) => w.emu.state.issueAccessToken(w.user.oid, { audience: 'https://graph.microsoft.com' }), /audience/i],
+    [
+      'a token for another audience',
+      (w) => w.emu.state.issueAccessToken(w.user.oid, { audience: 'https://graph.microsoft.com' }),
+      /audience/i,
+    ],
     ['a PAT passed as a token', (w) => w.addPat('x', 10).token, /personal access token/i],
   ];
   for (const [name, token, pattern] of refusedOffline) {
@@ -115,13 +146,20 @@ describe('e2e: sign-in', function () {
     });
   }
 
-  it('signs in and rotates through the agent\'s authenticating proxy', async () => {
+  it("signs in and rotates through the agent's authenticating proxy", async () => {
     w.addPat('deploy', 2);
     const proxy = await startConnectProxy({ username: 'proxyuser', password: 'proxy-pass-123456' });
     try {
       // The agent passes its proxy password as a secret variable (masked by the agent itself); task-lib echoes it
       // in a debug line while it loads, before any task code runs, so it is not part of this run's leak scan.
-      const run = await w.spawn({ ...w.signIn(), displayName: 'deploy' }, { AGENT_PROXYURL: proxy.url, AGENT_PROXYUSERNAME: 'proxyuser', SECRET_AGENT_PROXYPASSWORD: 'proxy-pass-123456' });
+      const run = await w.spawn(
+        { ...w.signIn(), displayName: 'deploy' },
+        {
+          AGENT_PROXYURL: proxy.url,
+          AGENT_PROXYUSERNAME: 'proxyuser',
+          SECRET_AGENT_PROXYPASSWORD: 'proxy-pass-123456',
+        },
+      );
       assertResult(run, 'Succeeded');
       const port = new URL(w.emu.url).port;
       assert.ok(proxy.tunnels.length >= 2);
@@ -137,7 +175,15 @@ describe('e2e: sign-in', function () {
     w.emu.state.addClientSecret(appId, 'client-secret-value-987654');
     w.supplied.push('client-secret-value-987654');
     const rt = w.emu.state.issueRefreshToken(w.user.oid, appId);
-    const run = await w.spawn({ authMethod: 'refreshToken', refreshToken: rt, clientId: appId, clientSecret: 'client-secret-value-987654', authorityHost: w.emu.url, tenantId: w.emu.state.tenantId, operation: 'list' });
+    const run = await w.spawn({
+      authMethod: 'refreshToken',
+      refreshToken: rt,
+      clientId: appId,
+      clientSecret: 'client-secret-value-987654',
+      authorityHost: w.emu.url,
+      tenantId: w.emu.state.tenantId,
+      operation: 'list',
+    });
     assertResult(run, 'Succeeded');
   });
 });

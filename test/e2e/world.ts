@@ -17,32 +17,53 @@ export interface World {
   orgUrl: string;
   /** Secrets the test itself supplied (passwords, client secrets), for the leak scan. */
   supplied: string[];
-  addPat(displayName: string, daysLeft: number, extra?: { scope?: string; allOrgs?: boolean; revoked?: boolean }): PatRecord;
+  addPat(
+    displayName: string,
+    daysLeft: number,
+    extra?: { scope?: string; allOrgs?: boolean; revoked?: boolean },
+  ): PatRecord;
   /** Inputs for a refresh-token sign-in against the emulator (a fresh refresh token each call). */
   signIn(): Record<string, string>;
   /**
    * Runs the task's application code in this process over a FakeAgent, with debug output on (System.Debug, as a user
    * chasing a problem would), and scans every run for leaked secrets.
    */
-  run(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onStart'>): Promise<TaskRun>;
+  run(
+    inputs: RunOptions['inputs'],
+    env?: Record<string, string>,
+    options?: Pick<RunOptions, 'onStart'>,
+  ): Promise<TaskRun>;
   /** The same, through the built bundle in a child process, exactly as the agent runs it. */
-  spawn(inputs: RunOptions['inputs'], env?: Record<string, string>, options?: Pick<RunOptions, 'onStart'>): Promise<TaskRun>;
+  spawn(
+    inputs: RunOptions['inputs'],
+    env?: Record<string, string>,
+    options?: Pick<RunOptions, 'onStart'>,
+  ): Promise<TaskRun>;
   close(): Promise<void>;
 }
 
 export async function world(options: { latencyMs?: number } = {}): Promise<World> {
   const emu = await start({ latencyMs: options.latencyMs });
   const withOrganization = (inputs: RunOptions['inputs']) => ({ organization: `${emu.url}/contoso`, ...inputs });
-  const agentEnv = (env: Record<string, string>) => ({ SYSTEM_TEAMPROJECT: 'Platform', SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`, SYSTEM_DEBUG: 'true', ...env });
+  const agentEnv = (env: Record<string, string>) => ({
+    SYSTEM_TEAMPROJECT: 'Platform',
+    SYSTEM_COLLECTIONURI: `${emu.url}/contoso/`,
+    SYSTEM_DEBUG: 'true',
+    ...env,
+  });
   /** What the agent would put in the task's environment. */
   const environment = (inputs: RunOptions['inputs'], env: Record<string, string>): Record<string, string> => {
     const out: Record<string, string> = agentEnv(env);
-    for (const [k, v] of Object.entries(withOrganization(inputs))) if (v !== undefined) out[envName('INPUT_', k)] = String(v);
+    for (const [k, v] of Object.entries(withOrganization(inputs)))
+      if (v !== undefined) out[envName('INPUT_', k)] = String(v);
     return out;
   };
   const leakCandidates = (env: Record<string, string>) => [
-    ...emu.issuedSecrets(), ...w.supplied,
-    ...Object.entries(env).filter(([k]) => /TOKEN|PASSWORD|SECRET/.test(k) && !k.startsWith('SECRET_AGENT_')).map(([, v]) => v),
+    ...emu.issuedSecrets(),
+    ...w.supplied,
+    ...Object.entries(env)
+      .filter(([k]) => /TOKEN|PASSWORD|SECRET/.test(k) && !k.startsWith('SECRET_AGENT_'))
+      .map(([, v]) => v),
   ];
   const s = emu.state;
   const user = s.addUser({ upn: 'alice@contoso.example', password: 'P@ssw0rd-alice-1234' });
@@ -51,10 +72,15 @@ export async function world(options: { latencyMs?: number } = {}): Promise<World
   const group = s.addGroup('contoso', 'Platform', {
     name: 'pat-store',
     admins: [user.oid],
-    variables: { 'Other.Secret': { value: 'other-secret-value-1', isSecret: true }, 'Plain.Setting': { value: 'plain' } },
+    variables: {
+      'Other.Secret': { value: 'other-secret-value-1', isSecret: true },
+      'Plain.Setting': { value: 'plain' },
+    },
   });
   const w: World = {
-    emu, user, group,
+    emu,
+    user,
+    group,
     orgUrl: `${emu.url}/contoso`,
     supplied: ['P@ssw0rd-alice-1234', 'other-secret-value-1'],
     addPat: (displayName, daysLeft, extra = {}) =>
@@ -81,7 +107,12 @@ export async function world(options: { latencyMs?: number } = {}): Promise<World
       return run;
     },
     spawn: async (inputs, env = {}, options = {}) => {
-      const run = await runTask({ inputs: withOrganization(inputs), env: agentEnv(env), caFile: emu.caFile, ...options });
+      const run = await runTask({
+        inputs: withOrganization(inputs),
+        env: agentEnv(env),
+        caFile: emu.caFile,
+        ...options,
+      });
       assertNoSecretLeaks(run, leakCandidates(env));
       return run;
     },
@@ -105,11 +136,20 @@ export function worldPerTest(use: (w: World) => void, options: { latencyMs?: num
 
 /** Live = not revoked and not expired. */
 export function live(w: World, displayName?: string): PatRecord[] {
-  return w.emu.state.pats(w.user.oid).filter((p) => !p.revoked && p.validTo.getTime() > Date.now() && (displayName === undefined || p.displayName === displayName));
+  return w.emu.state
+    .pats(w.user.oid)
+    .filter(
+      (p) =>
+        !p.revoked && p.validTo.getTime() > Date.now() && (displayName === undefined || p.displayName === displayName),
+    );
 }
 
 export function assertResult(run: TaskRun, expected: TaskRun['result']): void {
-  assert.equal(run.result, expected, `result ${run.result}, message: ${run.message}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
+  assert.equal(
+    run.result,
+    expected,
+    `result ${run.result}, message: ${run.message}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`,
+  );
 }
 
 /** Paths the task requested from the PAT API, in order. */

@@ -102,7 +102,13 @@ export class AuthState {
       identityId: newGuid(),
     };
     this.users.push(user);
-    this.identities.set(user.identityId, { id: user.identityId, displayName: user.displayName, uniqueName: user.upn, kind: 'user', oid: user.oid });
+    this.identities.set(user.identityId, {
+      id: user.identityId,
+      displayName: user.displayName,
+      uniqueName: user.upn,
+      kind: 'user',
+      oid: user.oid,
+    });
     return user;
   }
 
@@ -130,7 +136,13 @@ export class AuthState {
   issueRefreshToken(userOid: string, clientId: string, expiresInMs = RT_LIFETIME_MS): string {
     this.requireUser(userOid);
     const rt = this.remember(`1.AQ${randomSecret(96)}`);
-    this.refreshTokens.set(rt, { oid: userOid, clientId, expiresAt: Date.now() + expiresInMs, used: false, revoked: false });
+    this.refreshTokens.set(rt, {
+      oid: userOid,
+      clientId,
+      expiresAt: Date.now() + expiresInMs,
+      used: false,
+      revoked: false,
+    });
     return rt;
   }
 
@@ -144,7 +156,10 @@ export class AuthState {
   }
 
   /** A user access token as Entra issues it for Azure DevOps (v1 format). */
-  issueAccessToken(userOid: string, o: { expiresInSeconds?: number; audience?: string; scp?: string; clientId?: string } = {}): string {
+  issueAccessToken(
+    userOid: string,
+    o: { expiresInSeconds?: number; audience?: string; scp?: string; clientId?: string } = {},
+  ): string {
     const u = this.requireUser(userOid);
     const now = Math.floor(Date.now() / 1000);
     const exp = now + (o.expiresInSeconds ?? 3599);
@@ -152,9 +167,23 @@ export class AuthState {
     const clientId = o.clientId ?? '872cd9fa-d31f-45e0-9eab-6e460a02d1f1';
     const scp = o.scp ?? 'user_impersonation';
     const claims = {
-      aud, iss: `https://sts.windows.net/${u.tenantId}/`, iat: now, nbf: now, exp,
-      appid: clientId, appidacr: '0', idtyp: 'user', name: u.displayName, oid: u.oid, scp, sub: b64url(u.oid),
-      tid: u.tenantId, unique_name: u.upn, upn: u.upn, uti: randomSecret(16), ver: '1.0',
+      aud,
+      iss: `https://sts.windows.net/${u.tenantId}/`,
+      iat: now,
+      nbf: now,
+      exp,
+      appid: clientId,
+      appidacr: '0',
+      idtyp: 'user',
+      name: u.displayName,
+      oid: u.oid,
+      scp,
+      sub: b64url(u.oid),
+      tid: u.tenantId,
+      unique_name: u.upn,
+      upn: u.upn,
+      uti: randomSecret(16),
+      ver: '1.0',
     };
     const token = this.remember(signJwt(claims, this.signingKey));
     this.tokens.set(token, { kind: 'user', identityId: u.identityId, oid: u.oid, clientId, aud, scp, exp: exp * 1000 });
@@ -168,8 +197,20 @@ export class AuthState {
     const aud = o.audience ?? ADO_RESOURCE;
     const spOid = this.appIdentity(o.clientId);
     const claims = {
-      aud, iss: `https://sts.windows.net/${this.tenantId}/`, iat: now, nbf: now, exp, appid: o.clientId, appidacr: '1',
-      idtyp: 'app', oid: spOid, roles: [], sub: spOid, tid: this.tenantId, uti: randomSecret(16), ver: '1.0',
+      aud,
+      iss: `https://sts.windows.net/${this.tenantId}/`,
+      iat: now,
+      nbf: now,
+      exp,
+      appid: o.clientId,
+      appidacr: '1',
+      idtyp: 'app',
+      oid: spOid,
+      roles: [],
+      sub: spOid,
+      tid: this.tenantId,
+      uti: randomSecret(16),
+      ver: '1.0',
     };
     const token = this.remember(signJwt(claims, this.signingKey));
     this.tokens.set(token, { kind: 'app', identityId: spOid, clientId: o.clientId, aud, exp: exp * 1000 });
@@ -202,9 +243,23 @@ export class AuthState {
   issueJobToken(identityName?: string, expiresInSeconds = 3600): string {
     const id = this.jobIdentityId(identityName);
     const now = Math.floor(Date.now() / 1000);
-    const claims = { nameid: id, scp: 'app_token', aui: newGuid(), sid: newGuid(), iss: 'app.vstoken.visualstudio.com', aud: 'app.vstoken.visualstudio.com', nbf: now, exp: now + expiresInSeconds };
+    const claims = {
+      nameid: id,
+      scp: 'app_token',
+      aui: newGuid(),
+      sid: newGuid(),
+      iss: 'app.vstoken.visualstudio.com',
+      aud: 'app.vstoken.visualstudio.com',
+      nbf: now,
+      exp: now + expiresInSeconds,
+    };
     const token = this.remember(signJwt(claims, this.signingKey));
-    this.tokens.set(token, { kind: 'job', identityId: id, aud: 'app.vstoken.visualstudio.com', exp: (now + expiresInSeconds) * 1000 });
+    this.tokens.set(token, {
+      kind: 'job',
+      identityId: id,
+      aud: 'app.vstoken.visualstudio.com',
+      exp: (now + expiresInSeconds) * 1000,
+    });
     return token;
   }
 
@@ -212,16 +267,30 @@ export class AuthState {
   issueIdToken(u: User, clientId: string): string {
     const now = Math.floor(Date.now() / 1000);
     const claims = {
-      aud: clientId, iss: `${this.baseUrl}/${u.tenantId}/v2.0`, iat: now, nbf: now, exp: now + 3600, name: u.displayName,
-      oid: u.oid, preferred_username: u.upn, sub: b64url(`${u.oid}:${clientId}`), tid: u.tenantId, ver: '2.0',
+      aud: clientId,
+      iss: `${this.baseUrl}/${u.tenantId}/v2.0`,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      name: u.displayName,
+      oid: u.oid,
+      preferred_username: u.upn,
+      sub: b64url(`${u.oid}:${clientId}`),
+      tid: u.tenantId,
+      ver: '2.0',
     };
     return this.remember(signJwt(claims, this.signingKey));
   }
 
   newDeviceCode(clientId: string, scope: string, expiresInSeconds = 900): DeviceCodeInfo {
     const dc: DeviceCodeInfo = {
-      userCode: randomUserCode(), deviceCode: this.remember(`DAQABAAEAAA${randomSecret(96)}`), clientId, scope, polls: 0,
-      status: 'pending', expiresAt: Date.now() + expiresInSeconds * 1000,
+      userCode: randomUserCode(),
+      deviceCode: this.remember(`DAQABAAEAAA${randomSecret(96)}`),
+      clientId,
+      scope,
+      polls: 0,
+      status: 'pending',
+      expiresAt: Date.now() + expiresInSeconds * 1000,
     };
     this.deviceCodes.push(dc);
     this.onDeviceCode?.(dc);

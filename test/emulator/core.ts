@@ -13,8 +13,13 @@ function identityJson(ctx: Ctx, identityId: string): Record<string, unknown> {
   const isUser = id?.kind === 'user';
   return {
     id: identityId,
-    descriptor: isUser && user ? `Microsoft.IdentityModel.Claims.ClaimsIdentity;${user.tenantId}\\${user.upn}` : `Microsoft.TeamFoundation.ServiceIdentity;${identityId}`,
-    subjectDescriptor: isUser ? `aad.${Buffer.from(identityId).toString('base64url')}` : `svc.${Buffer.from(identityId).toString('base64url')}`,
+    descriptor:
+      isUser && user
+        ? `Microsoft.IdentityModel.Claims.ClaimsIdentity;${user.tenantId}\\${user.upn}`
+        : `Microsoft.TeamFoundation.ServiceIdentity;${identityId}`,
+    subjectDescriptor: isUser
+      ? `aad.${Buffer.from(identityId).toString('base64url')}`
+      : `svc.${Buffer.from(identityId).toString('base64url')}`,
     providerDisplayName: id?.displayName ?? identityId,
     isActive: true,
     properties: { Account: { $type: 'System.String', $value: id?.uniqueName ?? identityId } },

@@ -24,16 +24,27 @@ export function seedDemo(emulator: Pick<Emulator, 'state'>): DemoSeed {
   const org = st.addOrg('contoso');
   const project = st.addProject(org, 'Platform');
   const expiringSoon = st.addPat(user.oid, org.name, {
-    displayName: 'build-feed', scope: 'vso.packaging', validFrom: new Date(now - 87 * DAY), validTo: new Date(now + 3 * DAY),
+    displayName: 'build-feed',
+    scope: 'vso.packaging',
+    validFrom: new Date(now - 87 * DAY),
+    validTo: new Date(now + 3 * DAY),
   }).pat;
   const fresh = st.addPat(user.oid, org.name, {
-    displayName: 'release-bot', scope: 'vso.code', validFrom: new Date(now - DAY), validTo: new Date(now + 60 * DAY),
+    displayName: 'release-bot',
+    scope: 'vso.code',
+    validFrom: new Date(now - DAY),
+    validTo: new Date(now + 60 * DAY),
   }).pat;
   const expired = st.addPat(user.oid, org.name, {
-    displayName: 'old-deploy', scope: 'vso.build', validFrom: new Date(now - 100 * DAY), validTo: new Date(now - 10 * DAY),
+    displayName: 'old-deploy',
+    scope: 'vso.build',
+    validFrom: new Date(now - 100 * DAY),
+    validTo: new Date(now - 10 * DAY),
   }).pat;
   const group = st.addGroup(org.name, project.name, {
-    name: 'pat-store', description: 'Secrets rotated by PatRotate', admins: [user.identityId],
+    name: 'pat-store',
+    description: 'Secrets rotated by PatRotate',
+    admins: [user.identityId],
     variables: {
       'build-feed': { value: expiringSoon.token, isSecret: true },
       'db-password': { value: 'demo-db-password-1', isSecret: true },

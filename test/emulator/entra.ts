@@ -5,23 +5,59 @@ import { ADO_RESOURCE, b64url, entraTimestamp, newGuid } from './tokens';
 
 /** Default `error`, text and suberror for each modelled AADSTS code. */
 const AADSTS: Record<number, { error: string; text: string; suberror?: string }> = {
-  700082: { error: 'invalid_grant', text: 'The refresh token has expired due to inactivity. The token was issued on 2025-01-01T00:00:00.0000000Z and was inactive for 90.00:00:00.' },
+  700082: {
+    error: 'invalid_grant',
+    text: 'The refresh token has expired due to inactivity. The token was issued on 2025-01-01T00:00:00.0000000Z and was inactive for 90.00:00:00.',
+  },
   70000: { error: 'invalid_grant', text: 'Provided grant is invalid or malformed.' },
   9002313: { error: 'invalid_grant', text: 'Invalid request. Request is malformed or invalid.' },
-  50173: { error: 'invalid_grant', text: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' },
-  50076: { error: 'invalid_grant', suberror: 'basic_action', text: `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${ADO_RESOURCE}'.` },
-  50079: { error: 'interaction_required', text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.' },
-  65001: { error: 'invalid_grant', suberror: 'consent_required', text: "The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource." },
+  50173: {
+    error: 'invalid_grant',
+    text: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.',
+  },
+  50076: {
+    error: 'invalid_grant',
+    suberror: 'basic_action',
+    text: `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${ADO_RESOURCE}'.`,
+  },
+  50079: {
+    error: 'interaction_required',
+    text: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.',
+  },
+  65001: {
+    error: 'invalid_grant',
+    suberror: 'consent_required',
+    text: 'The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.',
+  },
   50126: { error: 'invalid_grant', text: 'Error validating credentials due to invalid username or password.' },
   50034: { error: 'invalid_grant', text: 'The user account does not exist in this directory.' },
-  53003: { error: 'invalid_grant', suberror: 'message_only', text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.' },
-  7000218: { error: 'invalid_client', text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
-  7000215: { error: 'invalid_client', text: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' },
-  700016: { error: 'unauthorized_client', text: "Application with identifier was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant." },
-  90002: { error: 'invalid_request', text: "Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud." },
+  53003: {
+    error: 'invalid_grant',
+    suberror: 'message_only',
+    text: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+  },
+  7000218: {
+    error: 'invalid_client',
+    text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  },
+  7000215: {
+    error: 'invalid_client',
+    text: 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+  },
+  700016: {
+    error: 'unauthorized_client',
+    text: 'Application with identifier was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.',
+  },
+  90002: {
+    error: 'invalid_request',
+    text: 'Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.',
+  },
   900144: { error: 'invalid_request', text: "The request body must contain the following parameter: 'client_id'." },
   70003: { error: 'unsupported_grant_type', text: 'The app requested an unsupported grant type.' },
-  70016: { error: 'authorization_pending', text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
+  70016: {
+    error: 'authorization_pending',
+    text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  },
   70019: { error: 'expired_token', text: 'Verification code expired.' },
   70020: { error: 'authorization_declined', text: 'The user declined the authorization request.' },
 };
@@ -36,26 +72,40 @@ export function entraError(ctx: Ctx, f: EntraFailure, extraText = ''): Reply {
   const body: Record<string, unknown> = {
     error: f.error ?? d.error,
     error_description: `AADSTS${f.errorNo}: ${d.text}${extraText}\r\nTrace ID: ${trace}\r\nCorrelation ID: ${corr}\r\nTimestamp: ${ts}`,
-    error_codes: [f.errorNo], timestamp: ts, trace_id: trace, correlation_id: corr,
+    error_codes: [f.errorNo],
+    timestamp: ts,
+    trace_id: trace,
+    correlation_id: corr,
     error_uri: `${ctx.baseUrl}/error?code=${f.errorNo}`,
   };
   if (suberror) body.suberror = suberror;
-  if (f.errorNo === 50076 || f.errorNo === 53003) body.claims = '{"access_token":{"capolids":{"essential":true,"values":["' + newGuid() + '"]}}}';
+  if (f.errorNo === 50076 || f.errorNo === 53003)
+    body.claims = '{"access_token":{"capolids":{"essential":true,"values":["' + newGuid() + '"]}}}';
   return json(400, body, { 'Cache-Control': 'no-store, no-cache' });
 }
 
 function knownTenant(ctx: Ctx, t: string): boolean {
   const k = t.toLowerCase();
-  return k === 'organizations' || k === 'common' || k === ctx.state.tenantId || ctx.state.users.some((u) => u.tenantId === k);
+  return (
+    k === 'organizations' || k === 'common' || k === ctx.state.tenantId || ctx.state.users.some((u) => u.tenantId === k)
+  );
 }
 
 export function handleEntra(ctx: Ctx): Reply | undefined {
   const [tenant, a, b, c] = ctx.segments;
-  const route = [a, b, c].filter((x) => x !== undefined).join('/').toLowerCase();
-  const isEntra = route === 'v2.0/.well-known/openid-configuration' || route === 'oauth2/v2.0/token' || route === 'oauth2/v2.0/devicecode' || route === 'discovery/v2.0/keys';
+  const route = [a, b, c]
+    .filter((x) => x !== undefined)
+    .join('/')
+    .toLowerCase();
+  const isEntra =
+    route === 'v2.0/.well-known/openid-configuration' ||
+    route === 'oauth2/v2.0/token' ||
+    route === 'oauth2/v2.0/devicecode' ||
+    route === 'discovery/v2.0/keys';
   if (!isEntra) return undefined;
   if (!knownTenant(ctx, tenant)) return entraError(ctx, { errorNo: 90002 });
-  if (route === 'v2.0/.well-known/openid-configuration' && ctx.method === 'GET') return openidConfiguration(ctx, tenant);
+  if (route === 'v2.0/.well-known/openid-configuration' && ctx.method === 'GET')
+    return openidConfiguration(ctx, tenant);
   if (route === 'discovery/v2.0/keys' && ctx.method === 'GET') return json(200, { keys: [] });
   if (route === 'oauth2/v2.0/devicecode' && ctx.method === 'POST') return deviceCode(ctx);
   if (route === 'oauth2/v2.0/token' && ctx.method === 'POST') return token(ctx);
@@ -82,7 +132,23 @@ function openidConfiguration(ctx: Ctx, tenant: string): Reply {
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
+    ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: 'EU',
     cloud_instance_name: 'microsoftonline.com',
@@ -103,18 +169,26 @@ function deviceCode(ctx: Ctx): Reply {
   const dc = ctx.state.newDeviceCode(clientId, f.get('scope') ?? '');
   const uri = 'https://microsoft.com/devicelogin';
   return json(200, {
-    user_code: dc.userCode, device_code: dc.deviceCode, verification_uri: uri, expires_in: 900, interval: ctx.state.deviceCodeIntervalSeconds,
+    user_code: dc.userCode,
+    device_code: dc.deviceCode,
+    verification_uri: uri,
+    expires_in: 900,
+    interval: ctx.state.deviceCodeIntervalSeconds,
     message: `To sign in, use a web browser to open the page ${uri} and enter the code ${dc.userCode} to authenticate.`,
   });
 }
 
-
 /** Scopes Entra reports back: `.default` becomes the consented `user_impersonation`. */
 function grantedScope(requested: string): { resource: string; scope: string; offline: boolean } {
   const parts = requested.split(' ').filter(Boolean);
-  const resourceScope = parts.find((p) => !['openid', 'profile', 'offline_access', 'email'].includes(p)) ?? `${ADO_RESOURCE}/.default`;
-  const resource = resourceScope.includes('/') ? resourceScope.slice(0, resourceScope.lastIndexOf('/')).replace(/^api:\/\//, '') : ADO_RESOURCE;
-  const scope = resourceScope.endsWith('/.default') ? `${resourceScope.slice(0, -'/.default'.length)}/user_impersonation` : resourceScope;
+  const resourceScope =
+    parts.find((p) => !['openid', 'profile', 'offline_access', 'email'].includes(p)) ?? `${ADO_RESOURCE}/.default`;
+  const resource = resourceScope.includes('/')
+    ? resourceScope.slice(0, resourceScope.lastIndexOf('/')).replace(/^api:\/\//, '')
+    : ADO_RESOURCE;
+  const scope = resourceScope.endsWith('/.default')
+    ? `${resourceScope.slice(0, -'/.default'.length)}/user_impersonation`
+    : resourceScope;
   return { resource, scope, offline: parts.includes('offline_access') };
 }
 
@@ -122,7 +196,10 @@ function userTokens(ctx: Ctx, user: User, clientId: string, requested: string): 
   const g = grantedScope(requested);
   const st = ctx.state;
   const body: Record<string, unknown> = {
-    token_type: 'Bearer', scope: g.scope, expires_in: 3599, ext_expires_in: 3599,
+    token_type: 'Bearer',
+    scope: g.scope,
+    expires_in: 3599,
+    ext_expires_in: 3599,
     access_token: st.issueAccessToken(user.oid, { audience: g.resource, clientId }),
   };
   if (g.offline) body.refresh_token = st.issueRefreshToken(user.oid, clientId);
@@ -158,7 +235,8 @@ function token(ctx: Ctx): Reply {
     case 'password': {
       const user = st.userByUpn(f.get('username') ?? '');
       if (!user) return entraError(ctx, { errorNo: 50034 });
-      if (user.password === undefined || user.password !== f.get('password')) return entraError(ctx, { errorNo: 50126 });
+      if (user.password === undefined || user.password !== f.get('password'))
+        return entraError(ctx, { errorNo: 50126 });
       return userTokens(ctx, user, clientId, scope);
     }
     case 'device_code':
@@ -166,7 +244,8 @@ function token(ctx: Ctx): Reply {
       const dc = st.deviceCodes.find((d) => d.deviceCode === f.get('device_code'));
       if (!dc || dc.clientId !== clientId || dc.status === 'redeemed') return entraError(ctx, { errorNo: 70000 });
       dc.polls++;
-      if (dc.status === 'pending' && dc.approveOnPoll && dc.polls >= dc.approveOnPoll.poll) st.approveDeviceCode(dc.userCode, dc.approveOnPoll.oid);
+      if (dc.status === 'pending' && dc.approveOnPoll && dc.polls >= dc.approveOnPoll.poll)
+        st.approveDeviceCode(dc.userCode, dc.approveOnPoll.oid);
       if (dc.expiresAt <= Date.now()) return entraError(ctx, { errorNo: 70019 });
       if (dc.status === 'declined') return entraError(ctx, { errorNo: 70020 });
       if (dc.status === 'pending') return entraError(ctx, { errorNo: 70016 });
@@ -179,7 +258,9 @@ function token(ctx: Ctx): Reply {
       if (secret === null) return entraError(ctx, { errorNo: 7000218 });
       const g = grantedScope(scope);
       return json(200, {
-        token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599,
+        token_type: 'Bearer',
+        expires_in: 3599,
+        ext_expires_in: 3599,
         access_token: st.issueAppToken({ clientId, audience: g.resource }),
       });
     }

@@ -42,18 +42,41 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 const FRAMEWORK = 'Microsoft.TeamFoundation.Framework.Server';
 
 /** The VSS error body Azure DevOps answers with. */
-export function vssError(status: number, message: string, typeKey: string, typeName?: string, eventId = 3000, headers?: Record<string, string>): Reply {
-  return json(status, {
-    $id: '1', innerException: null, message,
-    typeName: typeName ?? `${FRAMEWORK}.${typeKey}, ${FRAMEWORK}`, typeKey, errorCode: 0, eventId,
-  }, headers);
+export function vssError(
+  status: number,
+  message: string,
+  typeKey: string,
+  typeName?: string,
+  eventId = 3000,
+  headers?: Record<string, string>,
+): Reply {
+  return json(
+    status,
+    {
+      $id: '1',
+      innerException: null,
+      message,
+      typeName: typeName ?? `${FRAMEWORK}.${typeKey}, ${FRAMEWORK}`,
+      typeKey,
+      errorCode: 0,
+      eventId,
+    },
+    headers,
+  );
 }
 
 export function unauthorized(ctx: Ctx): Reply {
   const who = ctx.caller.user?.upn ?? '';
-  return vssError(401, `TF400813: The user '${who}' is not authorized to access this resource.`, 'UnauthorizedRequestException', undefined, 3000, {
-    'WWW-Authenticate': `Bearer authorization_uri=${ctx.baseUrl}/${ctx.state.tenantId}, Basic realm="${ctx.baseUrl}/"`,
-  });
+  return vssError(
+    401,
+    `TF400813: The user '${who}' is not authorized to access this resource.`,
+    'UnauthorizedRequestException',
+    undefined,
+    3000,
+    {
+      'WWW-Authenticate': `Bearer authorization_uri=${ctx.baseUrl}/${ctx.state.tenantId}, Basic realm="${ctx.baseUrl}/"`,
+    },
+  );
 }
 
 export function badRequest(message: string, typeKey = 'ArgumentException', typeName?: string): Reply {
@@ -94,7 +117,16 @@ export function parseJsonBody(ctx: Ctx): { ok: true; value: unknown } | { ok: fa
   try {
     return { ok: true, value: ctx.body.trim() === '' ? undefined : JSON.parse(ctx.body) };
   } catch {
-    return { ok: false, reply: vssError(400, `TF400898: An Internal Error Occurred. Activity Id: ${newGuid()}.`, 'JsonReaderException', 'Newtonsoft.Json.JsonReaderException, Newtonsoft.Json', 0) };
+    return {
+      ok: false,
+      reply: vssError(
+        400,
+        `TF400898: An Internal Error Occurred. Activity Id: ${newGuid()}.`,
+        'JsonReaderException',
+        'Newtonsoft.Json.JsonReaderException, Newtonsoft.Json',
+        0,
+      ),
+    };
   }
 }
 

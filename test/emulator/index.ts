@@ -41,7 +41,11 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-interface CertFiles { key: string; cert: string; caFile: string }
+interface CertFiles {
+  key: string;
+  cert: string;
+  caFile: string;
+}
 let certPromise: Promise<CertFiles> | undefined;
 
 /** One certificate per process (generation is slow): CN=localhost, SAN DNS:localhost + IP:127.0.0.1. */
@@ -49,12 +53,21 @@ function certificate(): Promise<CertFiles> {
   certPromise ??= (async () => {
     const notAfterDate = new Date(Date.now() + 30 * 24 * 3600 * 1000);
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      keySize: 2048, algorithm: 'sha256', notBeforeDate: new Date(Date.now() - 3600 * 1000), notAfterDate,
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate: new Date(Date.now() - 3600 * 1000),
+      notAfterDate,
       extensions: [
         { name: 'basicConstraints', cA: true },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
         { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
       ],
     });
     const dir = mkdtempSync(join(tmpdir(), 'patrotate-emulator-'));
@@ -73,13 +86,26 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   state.deviceCodeIntervalSeconds = options.deviceCodeIntervalSeconds ?? 1;
   const faults = new Faults();
   const log: RequestLogEntry[] = [];
-  const server = new EmulatorServer({ key: cert.key, cert: cert.cert, latencyMs: options.latencyMs ?? 0, state, faults, log });
+  const server = new EmulatorServer({
+    key: cert.key,
+    cert: cert.cert,
+    latencyMs: options.latencyMs ?? 0,
+    state,
+    faults,
+    log,
+  });
   const port = await server.listen(options.port ?? 0);
   const url = `https://127.0.0.1:${port}`;
   state.baseUrl = url;
   let closed: Promise<void> | undefined;
   return {
-    url, port, caFile: cert.caFile, caPem: cert.cert, state, faults, log,
+    url,
+    port,
+    caFile: cert.caFile,
+    caPem: cert.cert,
+    state,
+    faults,
+    log,
     issuedSecrets: () => state.issuedSecrets(),
     close: () => (closed ??= server.close()),
   };

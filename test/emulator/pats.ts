@@ -28,8 +28,13 @@ const SERVICE_PRINCIPAL_MESSAGE = 'Service principals are not allowed to perform
 /** PatToken with the property order of Microsoft's examples. */
 export function patJson(p: PatRecord, withToken: boolean): Record<string, unknown> {
   return {
-    displayName: p.displayName, validTo: dotnetDate(p.validTo), scope: p.scope, targetAccounts: p.targetAccounts ? [...p.targetAccounts] : null,
-    validFrom: dotnetDate(p.validFrom), authorizationId: p.authorizationId, token: withToken ? p.token : null,
+    displayName: p.displayName,
+    validTo: dotnetDate(p.validTo),
+    scope: p.scope,
+    targetAccounts: p.targetAccounts ? [...p.targetAccounts] : null,
+    validFrom: dotnetDate(p.validFrom),
+    authorizationId: p.authorizationId,
+    token: withToken ? p.token : null,
   };
 }
 
@@ -47,13 +52,31 @@ function failure(ctx: Ctx, version: string, error: string): Reply {
 
 export function checkApiVersion(ctx: Ctx, version: string | undefined, allowed: RegExp): Reply | undefined {
   if (!version) {
-    return vssError(400, `No api-version was supplied for the "${ctx.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`, 'VssVersionNotSpecifiedException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionNotSpecifiedException, Microsoft.VisualStudio.Services.WebApi', 0);
+    return vssError(
+      400,
+      `No api-version was supplied for the "${ctx.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`,
+      'VssVersionNotSpecifiedException',
+      'Microsoft.VisualStudio.Services.WebApi.VssVersionNotSpecifiedException, Microsoft.VisualStudio.Services.WebApi',
+      0,
+    );
   }
   if (allowed.test(version)) return undefined;
   if (/^\d+\.\d+$/.test(version)) {
-    return vssError(400, `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`, 'VssInvalidPreviewVersionException', 'Microsoft.VisualStudio.Services.WebApi.VssInvalidPreviewVersionException, Microsoft.VisualStudio.Services.WebApi', 0);
+    return vssError(
+      400,
+      `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`,
+      'VssInvalidPreviewVersionException',
+      'Microsoft.VisualStudio.Services.WebApi.VssInvalidPreviewVersionException, Microsoft.VisualStudio.Services.WebApi',
+      0,
+    );
   }
-  return vssError(400, `The requested REST API version of ${version} is out of range for this server. The latest REST API version for this server is 7.2.`, 'VssVersionOutOfRangeException', 'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi', 0);
+  return vssError(
+    400,
+    `The requested REST API version of ${version} is out of range for this server. The latest REST API version for this server is 7.2.`,
+    'VssVersionOutOfRangeException',
+    'Microsoft.VisualStudio.Services.WebApi.VssVersionOutOfRangeException, Microsoft.VisualStudio.Services.WebApi',
+    0,
+  );
 }
 
 export function handlePats(ctx: Ctx, org: Org): Reply {
@@ -74,17 +97,27 @@ export function handlePats(ctx: Ctx, org: Org): Reply {
     case 'DELETE':
       return revoke(ctx, org);
     default:
-      return vssError(405, `The requested resource does not support http method '${ctx.method}'.`, 'HttpMethodNotAllowed', 'System.Web.Http.HttpResponseException, System.Web.Http', 0);
+      return vssError(
+        405,
+        `The requested resource does not support http method '${ctx.method}'.`,
+        'HttpMethodNotAllowed',
+        'System.Web.Http.HttpResponseException, System.Web.Http',
+        0,
+      );
   }
 }
 
 /** The caller's PATs visible in this org (own, and scoped to it or global). */
 function visible(ctx: Ctx, org: Org): PatRecord[] {
-  return ctx.state.pats(ctx.caller.user?.oid).filter((p) => p.targetAccounts === null || p.targetAccounts.includes(org.id));
+  return ctx.state
+    .pats(ctx.caller.user?.oid)
+    .filter((p) => p.targetAccounts === null || p.targetAccounts.includes(org.id));
 }
 
 function find(ctx: Ctx, org: Org, id: unknown): PatRecord | undefined {
-  return typeof id === 'string' ? visible(ctx, org).find((p) => p.authorizationId.toLowerCase() === id.toLowerCase()) : undefined;
+  return typeof id === 'string'
+    ? visible(ctx, org).find((p) => p.authorizationId.toLowerCase() === id.toLowerCase())
+    : undefined;
 }
 
 function get(ctx: Ctx, org: Org, version: string): Reply {
@@ -103,9 +136,11 @@ const STATUS_ORDER: Record<Status, number> = { active: 0, expired: 1, revoked: 2
 function list(ctx: Ctx, org: Org): Reply {
   const q = ctx.query;
   const filter = (q.displayFilterOption ?? 'active').toLowerCase();
-  if (!['active', 'revoked', 'expired', 'all'].includes(filter)) return badRequest(`The value '${q.displayFilterOption}' is not valid for displayFilterOption.`);
+  if (!['active', 'revoked', 'expired', 'all'].includes(filter))
+    return badRequest(`The value '${q.displayFilterOption}' is not valid for displayFilterOption.`);
   const sortBy = (q.sortByOption ?? 'displayName').toLowerCase();
-  if (!['displayname', 'displaydate', 'status'].includes(sortBy)) return badRequest(`The value '${q.sortByOption}' is not valid for sortByOption.`);
+  if (!['displayname', 'displaydate', 'status'].includes(sortBy))
+    return badRequest(`The value '${q.sortByOption}' is not valid for sortByOption.`);
   const asc = (q.isSortAscending ?? 'true').toLowerCase() !== 'false';
   const top = q.$top === undefined ? 100 : Number(q.$top);
   if (!Number.isInteger(top) || top < 1) return badRequest(`The value '${q.$top}' is not valid for $top.`);
@@ -118,8 +153,10 @@ function list(ctx: Ctx, org: Org): Reply {
   const now = Date.now();
   const rows = visible(ctx, org).filter((p) => filter === 'all' || statusOf(p, now) === filter);
   const key = (a: PatRecord, b: PatRecord): number =>
-    sortBy === 'displayname' ? a.displayName.localeCompare(b.displayName, 'en', { sensitivity: 'base' })
-      : sortBy === 'displaydate' ? a.validTo.getTime() - b.validTo.getTime()
+    sortBy === 'displayname'
+      ? a.displayName.localeCompare(b.displayName, 'en', { sensitivity: 'base' })
+      : sortBy === 'displaydate'
+        ? a.validTo.getTime() - b.validTo.getTime()
         : STATUS_ORDER[statusOf(a, now)] - STATUS_ORDER[statusOf(b, now)];
   rows.sort((a, b) => (asc ? key(a, b) : key(b, a)) || a.createdAt - b.createdAt);
   const page = rows.slice(skip, skip + Math.min(top, 100));
@@ -138,22 +175,31 @@ function create(ctx: Ctx, org: Org, version: string): Reply {
   const parsed = parseJsonBody(ctx);
   if (!parsed.ok) return parsed.reply;
   const b = parsed.value as Record<string, unknown> | undefined;
-  if (!b || typeof b !== 'object') return badRequest('Value cannot be null.\r\nParameter name: patTokenCreateRequest', 'ArgumentNullException');
+  if (!b || typeof b !== 'object')
+    return badRequest('Value cannot be null.\r\nParameter name: patTokenCreateRequest', 'ArgumentNullException');
   const pol = ctx.state.policies;
   const now = Date.now();
   if (pol.patCreationDisabled) return failure(ctx, version, 'disablePatCreationPolicyViolation');
-  if (typeof b.displayName !== 'string' || b.displayName.trim() === '') return failure(ctx, version, 'displayNameRequired');
+  if (typeof b.displayName !== 'string' || b.displayName.trim() === '')
+    return failure(ctx, version, 'displayNameRequired');
   if (!isValidScope(b.scope)) return failure(ctx, version, 'invalidScope');
   let validTo = b.validTo === undefined || b.validTo === null ? now + DEFAULT_VALIDITY_MS : parseDate(b.validTo);
   if (validTo === undefined || validTo <= now) return failure(ctx, version, 'invalidValidTo');
   const allOrgs = b.allOrgs === true;
   if (allOrgs && pol.restrictGlobalPats) return failure(ctx, version, 'globalPatPolicyViolation');
-  if (pol.restrictFullScope && scopeParts(b.scope).includes(FULL_ACCESS_SCOPE)) return failure(ctx, version, 'fullScopePatPolicyViolation');
+  if (pol.restrictFullScope && scopeParts(b.scope).includes(FULL_ACCESS_SCOPE))
+    return failure(ctx, version, 'fullScopePatPolicyViolation');
   if (pol.maxLifespanDays !== null) validTo = Math.min(validTo, now + pol.maxLifespanDays * DAY);
   if (validTo > now + MAX_VALIDITY_MS) return failure(ctx, version, 'invalidValidTo');
   const pat = ctx.state.createPat({
-    displayName: b.displayName, scope: b.scope, targetAccounts: allOrgs ? null : [org.id], validFrom: new Date(now),
-    validTo: new Date(validTo), revoked: false, ownerOid: ctx.caller.user?.oid ?? '', orgName: org.name,
+    displayName: b.displayName,
+    scope: b.scope,
+    targetAccounts: allOrgs ? null : [org.id],
+    validFrom: new Date(now),
+    validTo: new Date(validTo),
+    revoked: false,
+    ownerOid: ctx.caller.user?.oid ?? '',
+    orgName: org.name,
   });
   return result(version, pat, true);
 }
@@ -162,14 +208,21 @@ function update(ctx: Ctx, org: Org, version: string): Reply {
   const parsed = parseJsonBody(ctx);
   if (!parsed.ok) return parsed.reply;
   const b = parsed.value as Record<string, unknown> | undefined;
-  if (!b || typeof b !== 'object') return badRequest('Value cannot be null.\r\nParameter name: patTokenUpdateRequest', 'ArgumentNullException');
-  if (typeof b.authorizationId !== 'string' || !GUID.test(b.authorizationId)) return failure(ctx, version, 'invalidAuthorizationId');
+  if (!b || typeof b !== 'object')
+    return badRequest('Value cannot be null.\r\nParameter name: patTokenUpdateRequest', 'ArgumentNullException');
+  if (typeof b.authorizationId !== 'string' || !GUID.test(b.authorizationId))
+    return failure(ctx, version, 'invalidAuthorizationId');
   const p = find(ctx, org, b.authorizationId);
   const pol = ctx.state.policies;
   const now = Date.now();
   if (!p || p.revoked) return failure(ctx, version, 'authorizationNotFound');
   if (p.validTo.getTime() <= now) return failure(ctx, version, 'expiredPatCannotBeExtended');
-  if (b.displayName !== undefined && b.displayName !== null && (typeof b.displayName !== 'string' || b.displayName.trim() === '')) return failure(ctx, version, 'displayNameRequired');
+  if (
+    b.displayName !== undefined &&
+    b.displayName !== null &&
+    (typeof b.displayName !== 'string' || b.displayName.trim() === '')
+  )
+    return failure(ctx, version, 'displayNameRequired');
   if (b.scope !== undefined && b.scope !== null && !isValidScope(b.scope)) return failure(ctx, version, 'invalidScope');
   let validTo: number | undefined;
   if (b.validTo !== undefined && b.validTo !== null) {
@@ -179,7 +232,8 @@ function update(ctx: Ctx, org: Org, version: string): Reply {
     if (validTo > now + MAX_VALIDITY_MS) return failure(ctx, version, 'invalidValidTo');
   }
   if (b.allOrgs === true && pol.restrictGlobalPats) return failure(ctx, version, 'globalPatPolicyViolation');
-  if (typeof b.scope === 'string' && pol.restrictFullScope && scopeParts(b.scope).includes(FULL_ACCESS_SCOPE)) return failure(ctx, version, 'fullScopePatPolicyViolation');
+  if (typeof b.scope === 'string' && pol.restrictFullScope && scopeParts(b.scope).includes(FULL_ACCESS_SCOPE))
+    return failure(ctx, version, 'fullScopePatPolicyViolation');
   if (typeof b.displayName === 'string') p.displayName = b.displayName;
   if (typeof b.scope === 'string') p.scope = b.scope;
   if (validTo !== undefined) p.validTo = new Date(validTo);
@@ -191,9 +245,15 @@ function update(ctx: Ctx, org: Org, version: string): Reply {
 /** Unknown/foreign authorizationId → 404 VSS error (choice; the real answer is unverified). Revoked again → 204. */
 function revoke(ctx: Ctx, org: Org): Reply {
   const id = ctx.query.authorizationId;
-  if (id === undefined || !GUID.test(id)) return badRequest('Value cannot be null.\r\nParameter name: authorizationId', 'ArgumentNullException');
+  if (id === undefined || !GUID.test(id))
+    return badRequest('Value cannot be null.\r\nParameter name: authorizationId', 'ArgumentNullException');
   const p = find(ctx, org, id);
-  if (!p) return vssError(404, `The personal access token with authorization id '${id}' was not found.`, 'SessionTokenNotFoundException');
+  if (!p)
+    return vssError(
+      404,
+      `The personal access token with authorization id '${id}' was not found.`,
+      'SessionTokenNotFoundException',
+    );
   p.revoked = true;
   return { status: 204 };
 }

@@ -40,7 +40,8 @@ function route(ctx: Ctx): Reply {
   const s = ctx.segments.map((x) => x.toLowerCase());
   if (s.length >= 2 && (s[1] === '_apis' || s[2] === '_apis')) {
     const org = ctx.state.org(ctx.segments[0]);
-    if (!org) return notFound(`TF400813: The organization '${ctx.segments[0]}' could not be found.`, 'HostNotFoundException');
+    if (!org)
+      return notFound(`TF400813: The organization '${ctx.segments[0]}' could not be found.`, 'HostNotFoundException');
     if (s.length === 4 && s[1] === '_apis' && s[2] === 'tokens' && s[3] === 'pats') return handlePats(ctx, org);
     const core = handleCore(ctx, org);
     if (core) return core;
@@ -49,7 +50,7 @@ function route(ctx: Ctx): Reply {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const headers: Record<string, string> = { 'X-TFS-Session': newGuid(), 'ActivityId': newGuid(), ...reply.headers };
+  const headers: Record<string, string> = { 'X-TFS-Session': newGuid(), ActivityId: newGuid(), ...reply.headers };
   let body = '';
   if (typeof reply.body === 'string') body = reply.body;
   else if (reply.body !== undefined) {
@@ -61,18 +62,30 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(body);
 }
 
-
 function faultReply(action: FaultAction): Reply | undefined {
   switch (action.kind) {
     case 'status':
-      return json(action.status, action.body ?? {
-        $id: '1', innerException: null, message: `Injected fault: HTTP ${action.status}`, typeName: 'Emulator.InjectedFault, Emulator',
-        typeKey: 'InjectedFault', errorCode: 0, eventId: 0,
-      }, action.retryAfterSeconds !== undefined ? { 'Retry-After': String(action.retryAfterSeconds) } : undefined);
+      return json(
+        action.status,
+        action.body ?? {
+          $id: '1',
+          innerException: null,
+          message: `Injected fault: HTTP ${action.status}`,
+          typeName: 'Emulator.InjectedFault, Emulator',
+          typeKey: 'InjectedFault',
+          errorCode: 0,
+          eventId: 0,
+        },
+        action.retryAfterSeconds !== undefined ? { 'Retry-After': String(action.retryAfterSeconds) } : undefined,
+      );
     case 'html':
       return signInPage();
     case 'malformedJson':
-      return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: '{"patToken":{"displayName":"trunc' };
+      return {
+        status: 200,
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        body: '{"patToken":{"displayName":"trunc',
+      };
     case 'endlessPages':
       return json(200, { continuationToken: newGuid(), patTokens: [] });
     case 'redirect':
@@ -130,11 +143,14 @@ export class EmulatorServer {
     return new Promise((resolve) => {
       const t = setTimeout(() => undefined, 2 ** 31 - 1);
       this.timers.set(t, resolve);
-      void p?.then(() => {
-        clearTimeout(t);
-        this.timers.delete(t);
-        resolve();
-      }, () => resolve());
+      void p?.then(
+        () => {
+          clearTimeout(t);
+          this.timers.delete(t);
+          resolve();
+        },
+        () => resolve(),
+      );
     });
   }
 
@@ -155,7 +171,15 @@ export class EmulatorServer {
     for (const [k, v] of url.searchParams) query[k] = v;
     const caller = resolveCaller(this.o.state, req.headers.authorization);
     const method = (req.method ?? 'GET').toUpperCase();
-    const entry: RequestLogEntry = { seq: this.o.log.length + 1, method, path: url.pathname, query, status: 0, auth: caller.kind, at: Date.now() };
+    const entry: RequestLogEntry = {
+      seq: this.o.log.length + 1,
+      method,
+      path: url.pathname,
+      query,
+      status: 0,
+      auth: caller.kind,
+      at: Date.now(),
+    };
     this.o.log.push(entry);
     const body = await readBody(req);
     if (this.o.latencyMs > 0) await this.sleep(this.o.latencyMs);
@@ -182,9 +206,25 @@ export class EmulatorServer {
     }
     const injected = action ? faultReply(action) : undefined;
     if (injected) return reply(injected);
-    const segments = url.pathname.split('/').filter(Boolean).map((x) => decodeURIComponent(x));
-    const ctx: Ctx = { method, path: url.pathname, segments, query, headers: req.headers, body, state: this.o.state, baseUrl: this.o.state.baseUrl, caller };
-    const groupsBefore = action?.kind === 'lostUpdate' ? this.o.state.groups.map((g) => ({ g, variables: structuredClone(g.variables) })) : [];
+    const segments = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((x) => decodeURIComponent(x));
+    const ctx: Ctx = {
+      method,
+      path: url.pathname,
+      segments,
+      query,
+      headers: req.headers,
+      body,
+      state: this.o.state,
+      baseUrl: this.o.state.baseUrl,
+      caller,
+    };
+    const groupsBefore =
+      action?.kind === 'lostUpdate'
+        ? this.o.state.groups.map((g) => ({ g, variables: structuredClone(g.variables) }))
+        : [];
     const real = route(ctx);
     if (action?.kind === 'hold') {
       action.onApplied?.();
@@ -206,7 +246,10 @@ export class EmulatorServer {
     if (action?.kind === 'afterApply') {
       // The operation really happened; the answer is lost.
       if (action.then === 'reset') return reset();
-      return reply(faultReply({ kind: 'status', status: action.then.status, retryAfterSeconds: action.then.retryAfterSeconds }) ?? real);
+      return reply(
+        faultReply({ kind: 'status', status: action.then.status, retryAfterSeconds: action.then.retryAfterSeconds }) ??
+          real,
+      );
     }
     reply(real);
   }

@@ -2,10 +2,25 @@
 import { AuthState, type Identity } from './auth-state';
 import { newGuid, randomPatValue } from './tokens';
 
-export type { User, Identity, TokenInfo, DeviceCodeInfo, EntraFailure, GrantKind, RefreshTokenRecord } from './auth-state';
+export type {
+  User,
+  Identity,
+  TokenInfo,
+  DeviceCodeInfo,
+  EntraFailure,
+  GrantKind,
+  RefreshTokenRecord,
+} from './auth-state';
 
-export interface Org { id: string; name: string }
-export interface Project { id: string; name: string; orgName: string }
+export interface Org {
+  id: string;
+  name: string;
+}
+export interface Project {
+  id: string;
+  name: string;
+  orgName: string;
+}
 
 export interface PatRecord {
   authorizationId: string;
@@ -23,9 +38,18 @@ export interface PatRecord {
   createdAt: number;
 }
 
-export interface StoredVariable { value: string | null; isSecret?: boolean; isReadOnly?: boolean }
+export interface StoredVariable {
+  value: string | null;
+  isSecret?: boolean;
+  isReadOnly?: boolean;
+}
 
-export interface GroupProjectRef { projectId: string; projectName: string; name: string; description: string }
+export interface GroupProjectRef {
+  projectId: string;
+  projectName: string;
+  name: string;
+  description: string;
+}
 
 export interface VariableGroupRecord {
   id: number;
@@ -70,7 +94,13 @@ export class EmulatorState extends AuthState {
   readonly projects: Project[] = [];
   private readonly patList: PatRecord[] = [];
   readonly groups: VariableGroupRecord[] = [];
-  readonly policies: Policies = { restrictGlobalPats: false, restrictFullScope: false, maxLifespanDays: null, patCreationDisabled: false, errorStatus: 200 };
+  readonly policies: Policies = {
+    restrictGlobalPats: false,
+    restrictFullScope: false,
+    maxLifespanDays: null,
+    patCreationDisabled: false,
+    errorStatus: 200,
+  };
   /** Eventual consistency: each PAT created through the API fails the first N connectionData calls (401). */
   patPropagationCalls = 0;
   /** authorizationId → connectionData calls still to refuse. */
@@ -81,7 +111,12 @@ export class EmulatorState extends AuthState {
 
   constructor() {
     super();
-    this.identities.set(this.seedIdentityId, { id: this.seedIdentityId, displayName: 'Seed Administrator', uniqueName: 'seed@emulator', kind: 'user' });
+    this.identities.set(this.seedIdentityId, {
+      id: this.seedIdentityId,
+      displayName: 'Seed Administrator',
+      uniqueName: 'seed@emulator',
+      kind: 'user',
+    });
   }
 
   addOrg(name: string): Org {
@@ -105,7 +140,9 @@ export class EmulatorState extends AuthState {
   /** Project by name (case-insensitive) or id within an org. */
   project(orgName: string, nameOrId: string): Project | undefined {
     const k = nameOrId.toLowerCase();
-    return this.projects.find((p) => p.orgName.toLowerCase() === orgName.toLowerCase() && (p.id === k || p.name.toLowerCase() === k));
+    return this.projects.find(
+      (p) => p.orgName.toLowerCase() === orgName.toLowerCase() && (p.id === k || p.name.toLowerCase() === k),
+    );
   }
 
   identity(id: string): Identity | undefined {
@@ -116,16 +153,30 @@ export class EmulatorState extends AuthState {
   addPat(
     userOid: string,
     orgName: string,
-    o: { displayName: string; scope: string; validFrom?: Date | string; validTo: Date | string; allOrgs?: boolean; revoked?: boolean },
+    o: {
+      displayName: string;
+      scope: string;
+      validFrom?: Date | string;
+      validTo: Date | string;
+      allOrgs?: boolean;
+      revoked?: boolean;
+    },
   ): { pat: PatRecord; token: string } {
     if (!this.user(userOid)) throw new Error(`emulator: unknown user oid ${userOid}`);
     const org = this.org(orgName);
     if (!org) throw new Error(`emulator: unknown org ${orgName}`);
     const pat: PatRecord = {
-      authorizationId: newGuid(), displayName: o.displayName, scope: o.scope,
+      authorizationId: newGuid(),
+      displayName: o.displayName,
+      scope: o.scope,
       targetAccounts: o.allOrgs ? null : [org.id],
-      validFrom: new Date(o.validFrom ?? Date.now()), validTo: new Date(o.validTo), revoked: o.revoked ?? false,
-      token: this.remember(randomPatValue()), ownerOid: userOid, orgName: org.name, createdAt: ++this.patSeq,
+      validFrom: new Date(o.validFrom ?? Date.now()),
+      validTo: new Date(o.validTo),
+      revoked: o.revoked ?? false,
+      token: this.remember(randomPatValue()),
+      ownerOid: userOid,
+      orgName: org.name,
+      createdAt: ++this.patSeq,
     };
     this.patList.push(pat);
     return { pat, token: pat.token };
@@ -152,9 +203,24 @@ export class EmulatorState extends AuthState {
     const creator = this.resolveIdentityId(admins[0]);
     const now = new Date();
     const g: VariableGroupRecord = {
-      id: ++this.groupSeq, orgName: org.name, name: o.name, description: o.description ?? '', type: o.type ?? 'Vsts',
-      variables: {}, projectRefs: projects.map((p) => ({ projectId: p.id, projectName: p.name, name: o.name, description: o.description ?? '' })),
-      providerData: o.providerData, admins: [...admins], createdBy: creator, createdOn: now, modifiedBy: creator, modifiedOn: now,
+      id: ++this.groupSeq,
+      orgName: org.name,
+      name: o.name,
+      description: o.description ?? '',
+      type: o.type ?? 'Vsts',
+      variables: {},
+      projectRefs: projects.map((p) => ({
+        projectId: p.id,
+        projectName: p.name,
+        name: o.name,
+        description: o.description ?? '',
+      })),
+      providerData: o.providerData,
+      admins: [...admins],
+      createdBy: creator,
+      createdOn: now,
+      modifiedBy: creator,
+      modifiedOn: now,
     };
     for (const [k, v] of Object.entries(o.variables)) g.variables[k] = { ...v };
     this.groups.push(g);
@@ -183,7 +249,12 @@ export class EmulatorState extends AuthState {
 
   /** Internal: used by the PAT API on create. */
   createPat(rec: Omit<PatRecord, 'authorizationId' | 'token' | 'createdAt'>): PatRecord {
-    const pat: PatRecord = { ...rec, authorizationId: newGuid(), token: this.remember(randomPatValue()), createdAt: ++this.patSeq };
+    const pat: PatRecord = {
+      ...rec,
+      authorizationId: newGuid(),
+      token: this.remember(randomPatValue()),
+      createdAt: ++this.patSeq,
+    };
     this.patList.push(pat);
     if (this.patPropagationCalls > 0) this.propagationPending.set(pat.authorizationId, this.patPropagationCalls);
     return pat;
@@ -196,8 +267,13 @@ export class EmulatorState extends AuthState {
   /** Canonical JSON of durable state (users, orgs, projects, PATs, groups with stored values, policies). */
   snapshot(): string {
     const data = {
-      users: this.users, orgs: this.orgs, projects: this.projects, pats: this.patList,
-      groups: this.groups, policies: this.policies, clientSecrets: [...this.clientSecrets].map(([k, v]) => [k, [...v].sort()]),
+      users: this.users,
+      orgs: this.orgs,
+      projects: this.projects,
+      pats: this.patList,
+      groups: this.groups,
+      policies: this.policies,
+      clientSecrets: [...this.clientSecrets].map(([k, v]) => [k, [...v].sort()]),
     };
     return canonicalJson(data);
   }
@@ -207,7 +283,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
       const o = v as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, o[k]]),
+      );
     }
     return v;
   });

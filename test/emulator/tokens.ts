@@ -21,7 +21,9 @@ export function signJwt(claims: Record<string, unknown>, key: Buffer, typ = 'JWT
 }
 
 /** Decodes (does not verify) a JWT; undefined when it is not one. */
-export function readJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
+export function readJwt(
+  token: string,
+): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {
@@ -66,7 +68,9 @@ export function dotnetDate(value: Date | number): string {
   const rest = units - secs * 300;
   const base = new Date(secs * 1000).toISOString().slice(0, 19);
   if (rest === 0) return `${base}Z`;
-  const frac = String(Math.round((rest * 1e7) / 300)).padStart(7, '0').replace(/0+$/, '');
+  const frac = String(Math.round((rest * 1e7) / 300))
+    .padStart(7, '0')
+    .replace(/0+$/, '');
   return `${base}.${frac}Z`;
 }
 
@@ -75,5 +79,8 @@ export const DOTNET_DATE_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$/;
 
 /** Entra's timestamp format in error bodies: `2025-01-10 12:24:46Z`. */
 export function entraTimestamp(now = Date.now()): string {
-  return new Date(now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(now)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -34,7 +34,9 @@ export async function startConnectProxy(credentials?: { username: string; passwo
     const user = checkAuth(req.headers['proxy-authorization'], credentials);
     if (credentials && user === undefined) {
       tunnels.push({ target, authorized: false });
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     tunnels.push({ target, user, authorized: true });
@@ -60,14 +62,18 @@ export async function startConnectProxy(credentials?: { username: string; passwo
   return {
     url: `http://127.0.0.1:${port}`,
     tunnels,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
-function checkAuth(header: string | undefined, credentials?: { username: string; password: string }): string | undefined {
+function checkAuth(
+  header: string | undefined,
+  credentials?: { username: string; password: string },
+): string | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!m) return undefined;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');

@@ -2,7 +2,11 @@
 // as the lines task-lib would print (same command format and escaping), so runs parse and scan exactly like those of
 // the real bundle. Inputs and variables come from an environment map with task-lib's names (INPUT_X, SYSTEM_TEAMPROJECT).
 import type { Agent, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
-import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from '../../tasks/PatRotate/src/net/network';
+import {
+  REQUEST_TIMEOUT_VARIABLE,
+  requestTimeoutMs,
+  type NetworkSettings,
+} from '../../tasks/PatRotate/src/net/network';
 import { envName } from './runTask';
 
 /** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
@@ -12,7 +16,11 @@ const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'acce
 const escapeData = (s: string) => s.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProp = (s: string) => escapeData(s).replace(/]/g, '%5D').replace(/;/g, '%3B');
 
-const RESULT: Record<TaskResult, string> = { succeeded: 'Succeeded', succeededWithIssues: 'SucceededWithIssues', failed: 'Failed' };
+const RESULT: Record<TaskResult, string> = {
+  succeeded: 'Succeeded',
+  succeededWithIssues: 'SucceededWithIssues',
+  failed: 'Failed',
+};
 
 export class FakeAgent implements Agent {
   private readonly out: string[] = [];
@@ -21,7 +29,10 @@ export class FakeAgent implements Agent {
   exitCode?: number;
 
   /** `env`: the process environment the agent would give the task (INPUT_*, SYSTEM_*, AGENT_*, ENDPOINT_*). */
-  constructor(private readonly env: Readonly<Record<string, string>>, private readonly caFile?: string) {}
+  constructor(
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly caFile?: string,
+  ) {}
 
   /** Everything the task printed, as one stdout text. */
   get stdout(): string {
@@ -60,7 +71,9 @@ export class FakeAgent implements Agent {
   }
 
   setVariable(name: string, value: string, secret: boolean, isOutput: boolean): void {
-    this.out.push(`##vso[task.setvariable variable=${escapeProp(name)};isOutput=${isOutput};issecret=${secret};]${escapeData(value)}`);
+    this.out.push(
+      `##vso[task.setvariable variable=${escapeProp(name)};isOutput=${isOutput};issecret=${secret};]${escapeData(value)}`,
+    );
   }
 
   uploadSummary(markdown: string): void {
@@ -78,11 +91,14 @@ export class FakeAgent implements Agent {
     const proxyUrl = this.variable('Agent.ProxyUrl');
     const proxyPassword = this.variable('Agent.ProxyPassword');
     if (proxyPassword) this.setSecret(proxyPassword);
-    const bypass = (JSON.parse(this.variable('Agent.ProxyBypassList') ?? '[]') as string[]).map((p) => new RegExp(p, 'i'));
+    const bypass = (JSON.parse(this.variable('Agent.ProxyBypassList') ?? '[]') as string[]).map(
+      (p) => new RegExp(p, 'i'),
+    );
     return {
-      proxyFor: (url) => (proxyUrl && !bypass.some((re) => re.test(url))
-        ? { proxyUrl, proxyUsername: this.variable('Agent.ProxyUsername'), proxyPassword, proxyBypassHosts: [] }
-        : undefined),
+      proxyFor: (url) =>
+        proxyUrl && !bypass.some((re) => re.test(url))
+          ? { proxyUrl, proxyUsername: this.variable('Agent.ProxyUsername'), proxyPassword, proxyBypassHosts: [] }
+          : undefined,
       cert: this.caFile ? { caFile: this.caFile } : undefined,
       ignoreSslError: (this.variable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true',
       timeoutMs: requestTimeoutMs(this.variable(REQUEST_TIMEOUT_VARIABLE)),

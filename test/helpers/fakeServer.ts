@@ -53,7 +53,8 @@ export async function startFakeServer(): Promise<FakeServer> {
       }
       const entry: LoggedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
       log.push(entry);
-      const answer = queue.shift() ?? handler?.(entry) ?? { status: 500, body: { message: 'fake server: no answer queued' } };
+      const answer = queue.shift() ??
+        handler?.(entry) ?? { status: 500, body: { message: 'fake server: no answer queued' } };
       if ('reset' in answer) {
         req.socket.destroy();
         return;

@@ -8,12 +8,18 @@ function visibleText(output: string): string {
   return output
     .split(/\r?\n/)
     .filter((line) => !line.startsWith('##vso[task.setsecret]'))
-    .filter((line) => !(line.startsWith('##vso[task.setvariable ') && /issecret=true/i.test(line.slice(0, line.indexOf(']')))))
+    .filter(
+      (line) =>
+        !(line.startsWith('##vso[task.setvariable ') && /issecret=true/i.test(line.slice(0, line.indexOf(']')))),
+    )
     .join('\n');
 }
 
 /** Fails with the kind of secret found (never the secret itself, which would leak it into the test log). */
-export function assertNoSecretLeaks(run: Pick<TaskRun, 'stdout' | 'stderr'>, secrets: Iterable<string | undefined>): void {
+export function assertNoSecretLeaks(
+  run: Pick<TaskRun, 'stdout' | 'stderr'>,
+  secrets: Iterable<string | undefined>,
+): void {
   const out = visibleText(run.stdout);
   const err = visibleText(run.stderr);
   for (const s of secrets) {

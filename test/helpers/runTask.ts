@@ -91,10 +91,18 @@ export function runTask(options: RunOptions): Promise<TaskRun> {
 }
 
 function unescapeProp(v: string): string {
-  return v.replace(/%3B/g, ';').replace(/%5D/g, ']').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
+  return v
+    .replace(/%3B/g, ';')
+    .replace(/%5D/g, ']')
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%AZP25/g, '%');
 }
 function unescapeMsg(v: string): string {
-  return v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
+  return v
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%AZP25/g, '%');
 }
 
 /**
@@ -127,13 +135,23 @@ export function parseCommands(stdout: string): VsoCommand[] {
 export function parseRun(code: number | null, stdout: string, stderr: string): TaskRun {
   const commands = parseCommands(stdout);
   const complete = commands.filter((c) => c.name === 'task.complete').at(-1);
-  const issues = (type: string) => commands.filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.props.type === type).map((c) => c.message);
+  const issues = (type: string) =>
+    commands
+      .filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.props.type === type)
+      .map((c) => c.message);
   const variables = new Map<string, { value: string; secret: boolean; output: boolean }>();
   for (const c of commands.filter((c) => c.name === 'task.setvariable')) {
-    variables.set(`${c.props.variable}${c.props.isoutput === 'true' ? ' (output)' : ''}`, { value: c.message, secret: c.props.issecret === 'true', output: c.props.isoutput === 'true' });
+    variables.set(`${c.props.variable}${c.props.isoutput === 'true' ? ' (output)' : ''}`, {
+      value: c.message,
+      secret: c.props.issecret === 'true',
+      output: c.props.isoutput === 'true',
+    });
   }
   return {
-    code, stdout, stderr, commands,
+    code,
+    stdout,
+    stderr,
+    commands,
     result: complete?.props.result as TaskRun['result'],
     message: complete?.message ?? '',
     errors: issues('error'),

@@ -20,9 +20,10 @@ export async function startTcpCounter(): Promise<TcpCounter> {
   return {
     port: (server.address() as AddressInfo).port,
     connections: () => count,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -40,9 +40,18 @@ describe('integration: ado PAT client ↔ emulator', function () {
 
   it('lists 250 PATs over three pages', async () => {
     for (let i = 0; i < 250; i++) {
-      emu.state.addPat(oid, 'contoso', { displayName: `pat-${String(i).padStart(3, '0')}`, scope: 'vso.code', validTo: new Date(Date.now() + 10 * DAY) });
+      emu.state.addPat(oid, 'contoso', {
+        displayName: `pat-${String(i).padStart(3, '0')}`,
+        scope: 'vso.code',
+        validTo: new Date(Date.now() + 10 * DAY),
+      });
     }
-    emu.state.addPat(oid, 'contoso', { displayName: 'revoked', scope: 'vso.code', validTo: new Date(Date.now() + DAY), revoked: true });
+    emu.state.addPat(oid, 'contoso', {
+      displayName: 'revoked',
+      scope: 'vso.code',
+      validTo: new Date(Date.now() + DAY),
+      revoked: true,
+    });
     const all = await pats.listAll('active');
     assert.equal(all.length, 250);
     assert.equal(new Set(all.map((p) => p.authorizationId)).size, 250);
@@ -52,7 +61,12 @@ describe('integration: ado PAT client ↔ emulator', function () {
   });
 
   it('creates, gets, updates, verifies and revokes a PAT', async () => {
-    const created = await pats.create({ displayName: 'ci', scope: 'vso.code vso.build', validTo: new Date(Date.now() + 30 * DAY), allOrgs: false });
+    const created = await pats.create({
+      displayName: 'ci',
+      scope: 'vso.code vso.build',
+      validTo: new Date(Date.now() + 30 * DAY),
+      allOrgs: false,
+    });
     assert.ok(created.token.length > 20);
     assert.equal(created.targetAccounts?.length, 1);
     assert.equal((await pats.get(created.authorizationId)).displayName, 'ci');
@@ -67,14 +81,21 @@ describe('integration: ado PAT client ↔ emulator', function () {
 
   it('waits for a new PAT to propagate before it is accepted', async () => {
     emu.state.patPropagationCalls = 2;
-    const created = await pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false });
+    const created = await pats.create({
+      displayName: 'ci',
+      scope: 'vso.code',
+      validTo: new Date(Date.now() + DAY),
+      allOrgs: false,
+    });
     await verifyPat(http, collectionUrl, created.token, { sleep: clock.sleep });
     assert.deepEqual(clock.waits, [1000, 2000]);
   });
 
   it('reports patTokenError in a 200 body (policy)', async () => {
     emu.state.policies.restrictFullScope = true;
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'app_token', validTo: new Date(Date.now() + DAY), allOrgs: false }));
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'app_token', validTo: new Date(Date.now() + DAY), allOrgs: false }),
+    );
     assert.equal(e.kind, 'policy');
     assert.equal(e.patTokenError, 'fullScopePatPolicyViolation');
     assert.match(e.message, /instead of app_token/);
@@ -84,8 +105,15 @@ describe('integration: ado PAT client ↔ emulator', function () {
   it('reports patTokenError with an error status and the 7.2 message', async () => {
     emu.state.policies.restrictGlobalPats = true;
     emu.state.policies.errorStatus = 400;
-    const v72 = new PatClient(http, patApiUrl, { kind: 'bearer', token: emu.state.issueAccessToken(oid) }, '7.2-preview.1');
-    const e = await rejection(v72.create({ displayName: 'g', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: true }));
+    const v72 = new PatClient(
+      http,
+      patApiUrl,
+      { kind: 'bearer', token: emu.state.issueAccessToken(oid) },
+      '7.2-preview.1',
+    );
+    const e = await rejection(
+      v72.create({ displayName: 'g', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: true }),
+    );
     assert.equal(e.kind, 'policy');
     assert.equal(e.status, 400);
     assert.equal(e.patTokenError, 'globalPatPolicyViolation');
@@ -98,7 +126,10 @@ describe('integration: ado PAT client ↔ emulator', function () {
   });
 
   it('explains the service-principal 403 (VSS error body)', async () => {
-    const sp = new PatClient(http, patApiUrl, { kind: 'bearer', token: emu.state.issueAppToken({ clientId: 'app-1' }) });
+    const sp = new PatClient(http, patApiUrl, {
+      kind: 'bearer',
+      token: emu.state.issueAppToken({ clientId: 'app-1' }),
+    });
     const e = await rejection(sp.listAll());
     assert.equal(e.kind, 'auth');
     assert.equal(e.status, 403);
@@ -107,7 +138,11 @@ describe('integration: ado PAT client ↔ emulator', function () {
   });
 
   it('reports a PAT used against the PAT API as 401 auth', async () => {
-    const { token } = emu.state.addPat(oid, 'contoso', { displayName: 'x', scope: 'app_token', validTo: new Date(Date.now() + DAY) });
+    const { token } = emu.state.addPat(oid, 'contoso', {
+      displayName: 'x',
+      scope: 'app_token',
+      validTo: new Date(Date.now() + DAY),
+    });
     const e = await rejection(new PatClient(http, patApiUrl, { kind: 'basic', token }).listAll());
     assert.equal(e.kind, 'auth');
     assert.equal(e.status, 401);
@@ -115,15 +150,32 @@ describe('integration: ado PAT client ↔ emulator', function () {
   });
 
   it('retries 429 and 503 on GET honouring Retry-After', async () => {
-    emu.faults.add({ method: 'GET', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'status', status: 429, retryAfterSeconds: 3 } });
-    emu.faults.add({ method: 'GET', path: '/contoso/_apis/tokens/pats', nth: 2, action: { kind: 'status', status: 503, retryAfterSeconds: 1 } });
+    emu.faults.add({
+      method: 'GET',
+      path: '/contoso/_apis/tokens/pats',
+      times: 1,
+      action: { kind: 'status', status: 429, retryAfterSeconds: 3 },
+    });
+    emu.faults.add({
+      method: 'GET',
+      path: '/contoso/_apis/tokens/pats',
+      nth: 2,
+      action: { kind: 'status', status: 503, retryAfterSeconds: 1 },
+    });
     assert.deepEqual(await pats.listAll(), []);
     assert.deepEqual(clock.waits, [3000, 1000]);
-    assert.deepEqual(patCalls().map((e) => e.status), [429, 503, 200]);
+    assert.deepEqual(
+      patCalls().map((e) => e.status),
+      [429, 503, 200],
+    );
   });
 
   it('retries a reset on revoke (DELETE)', async () => {
-    const { pat } = emu.state.addPat(oid, 'contoso', { displayName: 'x', scope: 'vso.code', validTo: new Date(Date.now() + DAY) });
+    const { pat } = emu.state.addPat(oid, 'contoso', {
+      displayName: 'x',
+      scope: 'vso.code',
+      validTo: new Date(Date.now() + DAY),
+    });
     emu.faults.add({ method: 'DELETE', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'reset' } });
     await pats.revoke(pat.authorizationId);
     assert.equal(patCalls().length, 2);
@@ -131,26 +183,45 @@ describe('integration: ado PAT client ↔ emulator', function () {
   });
 
   it('never retries a create: 503 is one call with lostResponse', async () => {
-    emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 1 } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }));
+    emu.faults.add({
+      method: 'POST',
+      path: '/contoso/_apis/tokens/pats',
+      times: 1,
+      action: { kind: 'status', status: 503, retryAfterSeconds: 1 },
+    });
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }),
+    );
     assert.equal(e.lostResponse, true);
     assert.equal(patCalls().filter((c) => c.method === 'POST').length, 1);
     assert.deepEqual(clock.waits, []);
   });
 
   it('reports a create whose answer was lost after it was applied', async () => {
-    emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'afterApply', then: 'reset' } });
-    const e = await rejection(pats.create({ displayName: 'lost', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }));
+    emu.faults.add({
+      method: 'POST',
+      path: '/contoso/_apis/tokens/pats',
+      times: 1,
+      action: { kind: 'afterApply', then: 'reset' },
+    });
+    const e = await rejection(
+      pats.create({ displayName: 'lost', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }),
+    );
     assert.equal(e.kind, 'transient');
     assert.equal(e.lostResponse, true);
     assert.equal(patCalls().filter((c) => c.method === 'POST').length, 1);
     // The PAT exists: the caller can find it by name.
-    assert.deepEqual((await pats.listAll()).map((p) => p.displayName), ['lost']);
+    assert.deepEqual(
+      (await pats.listAll()).map((p) => p.displayName),
+      ['lost'],
+    );
   });
 
   it('reports malformed JSON after a create as protocol + lostResponse', async () => {
     emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'malformedJson' } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }));
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }),
+    );
     assert.equal(e.kind, 'protocol');
     assert.equal(e.lostResponse, true);
   });
@@ -170,7 +241,9 @@ describe('integration: ado PAT client ↔ emulator', function () {
 
   it('times out a hanging create as transient + lostResponse', async () => {
     emu.faults.add({ method: 'POST', path: '/contoso/_apis/tokens/pats', times: 1, action: { kind: 'hang' } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }));
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(Date.now() + DAY), allOrgs: false }),
+    );
     assert.equal(e.kind, 'transient');
     assert.equal(e.lostResponse, true);
   });

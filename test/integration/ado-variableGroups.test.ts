@@ -10,7 +10,13 @@ import { recordingSleep } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
 
 /** Read → replace, as the store does (without its read-back). */
-async function setSecret(groups: VariableGroupClient, group: VariableGroup, name: string, value: string, identity?: string): Promise<VariableGroup> {
+async function setSecret(
+  groups: VariableGroupClient,
+  group: VariableGroup,
+  name: string,
+  value: string,
+  identity?: string,
+): Promise<VariableGroup> {
   return groups.replace(await groups.read(group), { [name]: value }, identity);
 }
 
@@ -25,12 +31,18 @@ describe('integration: ado variable group client ↔ emulator', function () {
   beforeEach(async () => {
     emu = await start();
     clock = recordingSleep();
-    http = new AdoHttp({ ...directNetwork, cert: { caFile: emu.caFile }, timeoutMs: 2_000 }, { retry: { sleep: clock.sleep } });
+    http = new AdoHttp(
+      { ...directNetwork, cert: { caFile: emu.caFile }, timeoutMs: 2_000 },
+      { retry: { sleep: clock.sleep } },
+    );
     emu.state.addOrg('contoso');
     emu.state.addProject('contoso', 'Web App');
     emu.state.addProject('contoso', 'Other');
     oid = emu.state.addUser({ upn: 'rotator@contoso.com' }).oid;
-    groups = new VariableGroupClient(http, `${emu.url}/contoso`, { kind: 'bearer', token: emu.state.issueAccessToken(oid) });
+    groups = new VariableGroupClient(http, `${emu.url}/contoso`, {
+      kind: 'bearer',
+      token: emu.state.issueAccessToken(oid),
+    });
   });
   afterEach(async () => {
     http.dispose();
@@ -105,7 +117,9 @@ describe('integration: ado variable group client ↔ emulator', function () {
 
   it('explains a 403 with the identity and the Administrator role', async () => {
     const g = seed({ admin: false });
-    const e = await rejection(setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'v', 'rotator@contoso.com'));
+    const e = await rejection(
+      setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'v', 'rotator@contoso.com'),
+    );
     assert.equal(e.kind, 'forbidden');
     assert.equal(e.status, 403);
     assert.match(e.message, /'rotator@contoso.com' may not change variable group 'Deploy Secrets'.*Administrator role/);
@@ -114,7 +128,12 @@ describe('integration: ado variable group client ↔ emulator', function () {
 
   it('never resends a failed PUT as is (it would carry a stale read): the error says when to write again', async () => {
     const g = seed();
-    emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`, times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 2 } });
+    emu.faults.add({
+      method: 'PUT',
+      path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`,
+      times: 1,
+      action: { kind: 'status', status: 503, retryAfterSeconds: 2 },
+    });
     const e = await rejection(setSecret(groups, await groups.find('Web App', String(g.id)), 'MY_PAT', 'after-retry'));
     assert.ok(e instanceof AdoError && e.retryAfterMs === 2000 && e.status === 503);
     assert.equal(emu.log.filter((x) => x.method === 'PUT').length, 1);
@@ -122,7 +141,12 @@ describe('integration: ado variable group client ↔ emulator', function () {
 
   it('the store writes again from a fresh read after Retry-After, and confirms the value', async () => {
     const g = seed();
-    emu.faults.add({ method: 'PUT', path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`, times: 1, action: { kind: 'status', status: 503, retryAfterSeconds: 2 } });
+    emu.faults.add({
+      method: 'PUT',
+      path: `/contoso/_apis/distributedtask/variablegroups/${g.id}`,
+      times: 1,
+      action: { kind: 'status', status: 503, retryAfterSeconds: 2 },
+    });
     const waits: number[] = [];
     const store = new VariableGroupStore(groups, await groups.find('Web App', String(g.id)));
     const results = await storeConfirmed(store, { MY_PAT: 'after-retry' }, (ms) => {

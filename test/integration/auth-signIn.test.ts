@@ -35,19 +35,44 @@ describe('auth/signIn against the Entra emulator', function () {
 
   function deps(net: NetworkSettings = network): Recorder {
     const r: Recorder = {
-      secrets: [], warnings: [], infos: [], sleeps: [], said: [], network: net,
-      setSecret: (v) => { r.secrets.push(v); },
-      warn: (m) => { r.warnings.push(m); r.said.push(m); },
-      info: (m) => { r.infos.push(m); r.said.push(m); },
-      debug: (m) => { r.said.push(m); },
+      secrets: [],
+      warnings: [],
+      infos: [],
+      sleeps: [],
+      said: [],
+      network: net,
+      setSecret: (v) => {
+        r.secrets.push(v);
+      },
+      warn: (m) => {
+        r.warnings.push(m);
+        r.said.push(m);
+      },
+      info: (m) => {
+        r.infos.push(m);
+        r.said.push(m);
+      },
+      debug: (m) => {
+        r.said.push(m);
+      },
       now: () => new Date(),
-      sleep: (ms) => { r.sleeps.push(ms); return Promise.resolve(); },
+      sleep: (ms) => {
+        r.sleeps.push(ms);
+        return Promise.resolve();
+      },
     };
     return r;
   }
 
   function cfg(over: Partial<SignInConfig>): SignInConfig {
-    return { method: 'refreshToken', tenantId: emu.state.tenantId, clientId: CLIENT, authorityHost: emu.url, deviceCodeTimeoutMinutes: 1, ...over };
+    return {
+      method: 'refreshToken',
+      tenantId: emu.state.tenantId,
+      clientId: CLIENT,
+      authorityHost: emu.url,
+      deviceCodeTimeoutMinutes: 1,
+      ...over,
+    };
   }
 
   function assertNothingLeaked(d: Recorder): void {
@@ -58,7 +83,9 @@ describe('auth/signIn against the Entra emulator', function () {
 
   async function expectError(p: Promise<SignedIn>, code: string, pattern: RegExp): Promise<SignInError> {
     let caught: unknown;
-    await p.catch((e: unknown) => { caught = e; });
+    await p.catch((e: unknown) => {
+      caught = e;
+    });
     assert.ok(caught instanceof SignInError, `expected a SignInError, got ${String(caught)}`);
     assert.equal(caught.code, code, caught.message);
     assert.match(caught.message, pattern);
@@ -81,26 +108,50 @@ describe('auth/signIn against the Entra emulator', function () {
       const second = await signIn(cfg({ refreshToken: first.rolledRefreshToken }), deps());
       assert.ok(second.rolledRefreshToken && second.rolledRefreshToken !== first.rolledRefreshToken);
 
-      await expectError(signIn(cfg({ refreshToken: rt0 }), deps()), 'AADSTS9002313', /^AADSTS9002313: .*deviceCode bootstrap again.*refreshTokenVariable/);
+      await expectError(
+        signIn(cfg({ refreshToken: rt0 }), deps()),
+        'AADSTS9002313',
+        /^AADSTS9002313: .*deviceCode bootstrap again.*refreshTokenVariable/,
+      );
       assertNothingLeaked(d);
       // Only the emulator's token endpoint was contacted: no discovery (the endpoints are given), nothing elsewhere.
-      assert.deepEqual([...new Set(emu.log.map((e) => `${e.method} ${e.path}`))], [`POST /${emu.state.tenantId}/oauth2/v2.0/token`]);
+      assert.deepEqual(
+        [...new Set(emu.log.map((e) => `${e.method} ${e.path}`))],
+        [`POST /${emu.state.tenantId}/oauth2/v2.0/token`],
+      );
     });
 
     it('works as a confidential client with a client secret, and explains a wrong secret', async () => {
       const app = 'aaaaaaaa-1111-2222-3333-444444444444';
       emu.state.addClientSecret(app, 'app-secret-value');
       const d = deps();
-      const r = await signIn(cfg({ clientId: app, clientSecret: 'app-secret-value', refreshToken: emu.state.issueRefreshToken(ana.oid, app) }), d);
+      const r = await signIn(
+        cfg({
+          clientId: app,
+          clientSecret: 'app-secret-value',
+          refreshToken: emu.state.issueRefreshToken(ana.oid, app),
+        }),
+        d,
+      );
       assert.ok(r.rolledRefreshToken);
       assert.ok(d.secrets.includes('app-secret-value'));
-      await expectError(signIn(cfg({ clientId: app, clientSecret: 'wrong-secret', refreshToken: emu.state.issueRefreshToken(ana.oid, app) }), deps()),
-        'AADSTS7000215', /^AADSTS7000215: The client secret is invalid/);
+      await expectError(
+        signIn(
+          cfg({ clientId: app, clientSecret: 'wrong-secret', refreshToken: emu.state.issueRefreshToken(ana.oid, app) }),
+          deps(),
+        ),
+        'AADSTS7000215',
+        /^AADSTS7000215: The client secret is invalid/,
+      );
     });
 
     it('expired and revoked refresh tokens', async () => {
       const expired = emu.state.issueRefreshToken(ana.oid, CLIENT, -1000);
-      await expectError(signIn(cfg({ refreshToken: expired }), deps()), 'AADSTS700082', /expired.*deviceCode bootstrap/);
+      await expectError(
+        signIn(cfg({ refreshToken: expired }), deps()),
+        'AADSTS700082',
+        /expired.*deviceCode bootstrap/,
+      );
     });
   });
 
@@ -119,12 +170,20 @@ describe('auth/signIn against the Entra emulator', function () {
     for (const [errorNo, pattern] of cases) {
       it(`AADSTS${errorNo}`, async () => {
         emu.state.entraFailNext({ errorNo });
-        await expectError(signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps()), `AADSTS${errorNo}`, pattern);
+        await expectError(
+          signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps()),
+          `AADSTS${errorNo}`,
+          pattern,
+        );
       });
     }
 
     it('AADSTS90002: unknown tenant', async () => {
-      await expectError(signIn(cfg({ tenantId: 'nosuchtenant.example', refreshToken: 'x' }), deps()), 'AADSTS90002', /Tenant nosuchtenant\.example was not found/);
+      await expectError(
+        signIn(cfg({ tenantId: 'nosuchtenant.example', refreshToken: 'x' }), deps()),
+        'AADSTS90002',
+        /Tenant nosuchtenant\.example was not found/,
+      );
     });
   });
 
@@ -162,14 +221,28 @@ describe('auth/signIn against the Entra emulator', function () {
     });
 
     it('nobody signs in within deviceCodeTimeoutMinutes', async () => {
-      await expectError(signIn(cfg({ method: 'deviceCode', deviceCodeTimeoutMinutes: 1 / 60 }), deps()), 'user_timeout_reached', /deviceCodeTimeoutMinutes/);
+      await expectError(
+        signIn(cfg({ method: 'deviceCode', deviceCodeTimeoutMinutes: 1 / 60 }), deps()),
+        'user_timeout_reached',
+        /deviceCodeTimeoutMinutes/,
+      );
       for (const dc of emu.state.pendingDeviceCodes()) emu.state.declineDeviceCode(dc.userCode);
     });
 
     it('an error from the devicecode endpoint stops at once with its AADSTS number (MSAL would poll with no code)', async () => {
       emu.faults.add({
-        method: 'POST', path: /\/oauth2\/v2\.0\/devicecode$/, nth: 1,
-        action: { kind: 'status', status: 400, body: { error: 'unauthorized_client', error_description: 'AADSTS700016: Application not found.', error_codes: [700016] } },
+        method: 'POST',
+        path: /\/oauth2\/v2\.0\/devicecode$/,
+        nth: 1,
+        action: {
+          kind: 'status',
+          status: 400,
+          body: {
+            error: 'unauthorized_client',
+            error_description: 'AADSTS700016: Application not found.',
+            error_codes: [700016],
+          },
+        },
       });
       const d = deps();
       await expectError(signIn(cfg({ method: 'deviceCode' }), d), 'AADSTS700016', /was not found in tenant/);
@@ -177,7 +250,12 @@ describe('auth/signIn against the Entra emulator', function () {
     });
 
     it('a 429 from the devicecode endpoint is retried with a fresh client', async () => {
-      emu.faults.add({ method: 'POST', path: /\/oauth2\/v2\.0\/devicecode$/, nth: 1, action: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+      emu.faults.add({
+        method: 'POST',
+        path: /\/oauth2\/v2\.0\/devicecode$/,
+        nth: 1,
+        action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+      });
       const d = deps();
       const p = signIn(cfg({ method: 'deviceCode' }), d);
       emu.state.approveDeviceCode(await waitForPending(1), ana.oid);
@@ -190,7 +268,10 @@ describe('auth/signIn against the Entra emulator', function () {
   describe('usernamePassword', () => {
     it('signs in, warns once about MFA / Conditional Access, and returns the refresh token', async () => {
       const d = deps();
-      const r = await signIn(cfg({ method: 'usernamePassword', username: 'ana@contoso.com', password: 'correct horse' }), d);
+      const r = await signIn(
+        cfg({ method: 'usernamePassword', username: 'ana@contoso.com', password: 'correct horse' }),
+        d,
+      );
       assert.ok(r.accessToken && r.rolledRefreshToken);
       assert.equal(d.warnings.length, 1);
       assert.match(d.warnings[0], /MFA or Conditional Access.*deviceCode.*refreshToken/);
@@ -198,13 +279,22 @@ describe('auth/signIn against the Entra emulator', function () {
     });
 
     it('wrong password', async () => {
-      await expectError(signIn(cfg({ method: 'usernamePassword', username: 'ana@contoso.com', password: 'nope' }), deps()), 'AADSTS50126', /Wrong username or password/);
+      await expectError(
+        signIn(cfg({ method: 'usernamePassword', username: 'ana@contoso.com', password: 'nope' }), deps()),
+        'AADSTS50126',
+        /Wrong username or password/,
+      );
     });
   });
 
   describe('throttling and transport', () => {
     it('429 then success: waits Retry-After and retries with a fresh client', async () => {
-      emu.faults.add({ method: 'POST', path: TOKEN_PATH, nth: 1, action: { kind: 'status', status: 429, retryAfterSeconds: 2 } });
+      emu.faults.add({
+        method: 'POST',
+        path: TOKEN_PATH,
+        nth: 1,
+        action: { kind: 'status', status: 429, retryAfterSeconds: 2 },
+      });
       const d = deps();
       const before = emu.log.filter((e) => TOKEN_PATH.test(e.path)).length;
       const r = await signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), d);
@@ -217,7 +307,11 @@ describe('auth/signIn against the Entra emulator', function () {
     it('gives up after two retries of 503', async () => {
       emu.faults.add({ method: 'POST', path: TOKEN_PATH, action: { kind: 'status', status: 503 } });
       const d = deps();
-      await expectError(signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), d), 'http_503', /unavailable \(HTTP 503\) even after retries/);
+      await expectError(
+        signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), d),
+        'http_503',
+        /unavailable \(HTTP 503\) even after retries/,
+      );
       assert.deepEqual(d.sleeps, [5000, 5000]);
     });
 
@@ -229,31 +323,51 @@ describe('auth/signIn against the Entra emulator', function () {
 
     it('an HTML page instead of JSON', async () => {
       emu.faults.add({ method: 'POST', path: TOKEN_PATH, nth: 1, action: { kind: 'html' } });
-      await expectError(signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps()), 'not_json', /not JSON.*proxy or firewall/);
+      await expectError(
+        signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps()),
+        'not_json',
+        /not JSON.*proxy or firewall/,
+      );
     });
 
     it('an untrusted certificate is named as such', async () => {
       const untrusted: NetworkSettings = { ...network, cert: undefined };
-      await expectError(signIn(cfg({ refreshToken: 'x' }), deps(untrusted)), 'tls', /TLS certificate of 127\.0\.0\.1:\d+ is not trusted/);
+      await expectError(
+        signIn(cfg({ refreshToken: 'x' }), deps(untrusted)),
+        'tls',
+        /TLS certificate of 127\.0\.0\.1:\d+ is not trusted/,
+      );
     });
 
     it('an unreachable authority', async () => {
-      await expectError(signIn(cfg({ authorityHost: 'https://127.0.0.1:1', refreshToken: 'x' }), deps()), 'network', /Cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED/);
+      await expectError(
+        signIn(cfg({ authorityHost: 'https://127.0.0.1:1', refreshToken: 'x' }), deps()),
+        'network',
+        /Cannot reach 127\.0\.0\.1:1 \(ECONNREFUSED/,
+      );
     });
 
     it('goes through the agent proxy with its credentials', async () => {
       const proxy = await startConnectProxy({ username: 'agent', password: 'proxy-pass' });
       try {
         const via = (password: string): NetworkSettings => ({
-          ...network, proxyFor: () => ({ proxyUrl: proxy.url, proxyUsername: 'agent', proxyPassword: password }),
+          ...network,
+          proxyFor: () => ({ proxyUrl: proxy.url, proxyUsername: 'agent', proxyPassword: password }),
         });
-        const r = await signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps(via('proxy-pass')));
+        const r = await signIn(
+          cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }),
+          deps(via('proxy-pass')),
+        );
         assert.ok(r.rolledRefreshToken);
         const target = new URL(emu.url).host;
         assert.ok(proxy.tunnels.length >= 1, 'the token request was tunnelled');
         assert.ok(proxy.tunnels.every((t) => t.target === target && t.authorized && t.user === 'agent'));
 
-        await expectError(signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps(via('wrong'))), 'proxy', /407.*proxy username and password/);
+        await expectError(
+          signIn(cfg({ refreshToken: emu.state.issueRefreshToken(ana.oid, CLIENT) }), deps(via('wrong'))),
+          'proxy',
+          /407.*proxy username and password/,
+        );
         assert.ok(proxy.tunnels.some((t) => !t.authorized));
       } finally {
         await proxy.close();
@@ -266,7 +380,11 @@ describe('auth/signIn against the Entra emulator', function () {
       const before = emu.log.length;
       const r = await signIn(cfg({ method: 'accessToken', accessToken: emu.state.issueAccessToken(ana.oid) }), deps());
       assert.equal(r.user.oid, ana.oid);
-      await expectError(signIn(cfg({ method: 'accessToken', accessToken: emu.state.issueAppToken({ clientId: CLIENT }) }), deps()), 'app_token', /only user tokens/);
+      await expectError(
+        signIn(cfg({ method: 'accessToken', accessToken: emu.state.issueAppToken({ clientId: CLIENT }) }), deps()),
+        'app_token',
+        /only user tokens/,
+      );
       assert.equal(emu.log.length, before);
     });
   });

@@ -30,25 +30,35 @@ describe('package: documentation', () => {
 
   it('documents every input with its default, and no input that does not exist', () => {
     const rows = new Map<string, string>();
-    for (const m of section(readme, 'Inputs').matchAll(/^\| `([A-Za-z]+)` \| ([^|]*) \|/gm)) rows.set(m[1], m[2].trim());
+    for (const m of section(readme, 'Inputs').matchAll(/^\| `([A-Za-z]+)` \| ([^|]*) \|/gm))
+      rows.set(m[1], m[2].trim());
     for (const i of task.inputs) {
       assert.ok(rows.has(i.name), `README has no row for input ${i.name}`);
       const expected = i.defaultValue ? `\`${i.defaultValue}\`` : '—';
       assert.equal(rows.get(i.name), expected, `README default of ${i.name}`);
     }
     const inputs = new Set(task.inputs.map((i) => i.name));
-    assert.deepEqual([...rows.keys()].filter((n) => !inputs.has(n)), [], 'README rows for inputs task.json does not declare');
+    assert.deepEqual(
+      [...rows.keys()].filter((n) => !inputs.has(n)),
+      [],
+      'README rows for inputs task.json does not declare',
+    );
   });
 
   it('documents every output variable', () => {
     const outputs = section(readme, 'Output variables');
-    for (const o of task.outputVariables) assert.match(outputs, new RegExp(`^\\| \`${o.name}\` \\|`, 'm'), `output ${o.name}`);
+    for (const o of task.outputVariables)
+      assert.match(outputs, new RegExp(`^\\| \`${o.name}\` \\|`, 'm'), `output ${o.name}`);
   });
 
   it('ships an MIT licence, a changelog for the current version and a Marketplace overview', () => {
     assert.match(read('LICENSE'), /MIT License[\s\S]*Copyright \(c\) 2026 PatRotate contributors/);
     const version = (JSON.parse(read('package.json')) as { version: string }).version;
-    assert.match(read('CHANGELOG.md'), new RegExp(`^## ${version.replace(/\./g, '\\.')}\\b`, 'm'), `CHANGELOG.md has no '## ${version}' entry: add one for the version in package.json (README, Release)`);
+    assert.match(
+      read('CHANGELOG.md'),
+      new RegExp(`^## ${version.replace(/\./g, '\\.')}\\b`, 'm'),
+      `CHANGELOG.md has no '## ${version}' entry: add one for the version in package.json (README, Release)`,
+    );
     assert.ok(read('overview.md').length > 500);
   });
 });

@@ -22,19 +22,26 @@ describe('package: spec fixtures', () => {
   for (const m of provenance.matchAll(/^\| ([^ |]+) \|(?: [^|]+ \|)? ([0-9a-f]{64}) \|$/gm)) listed.set(m[1], m[2]);
 
   it('lists every fixture file in PROVENANCE.md, and holds every listed file', () => {
-    const present = files(SPECS).filter((f) => !NOT_LISTED.has(f)).sort();
+    const present = files(SPECS)
+      .filter((f) => !NOT_LISTED.has(f))
+      .sort();
     assert.ok(present.length > 5, `only ${present.length} fixture files`);
     assert.deepEqual(present, [...listed.keys()].sort());
   });
 
   it('keeps every fixture byte-for-byte as copied (sha256 as in PROVENANCE.md)', () => {
     for (const [rel, sha] of listed) {
-      const actual = createHash('sha256').update(readFileSync(path.join(SPECS, rel))).digest('hex');
+      const actual = createHash('sha256')
+        .update(readFileSync(path.join(SPECS, rel)))
+        .digest('hex');
       assert.equal(actual, sha, `${rel} differs from the copied original`);
     }
   });
 
   it('carries the MIT licence of the REST specs', () => {
-    assert.match(readFileSync(path.join(SPECS, 'LICENSE.vsts-rest-api-specs'), 'utf8'), /MIT License[\s\S]*Microsoft Docs/);
+    assert.match(
+      readFileSync(path.join(SPECS, 'LICENSE.vsts-rest-api-specs'), 'utf8'),
+      /MIT License[\s\S]*Microsoft Docs/,
+    );
   });
 });

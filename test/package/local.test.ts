@@ -12,12 +12,23 @@ import { palette } from '../../scripts/log-render';
 /** Secrets the emulator issues: refresh tokens, device codes, JWTs, PAT values (52 base32 characters). */
 const SECRET_SHAPES = /1\.AQ[A-Za-z0-9_-]{8}|DAQABAAEAAA|eyJ[A-Za-z0-9_-]{10}|\b[a-z2-7]{52}\b|[A-Za-z0-9_-]{64,}/;
 
-function local(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function local(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(INPUT_|NO_COLOR$|FORCE_COLOR$)/.test(k)) base[k] = v;
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'built.js'), 'local', 'scripts/local.js', ...args], {
-    cwd: REPO_ROOT, encoding: 'utf8', env: { ...base, ...env }, timeout: 60_000,
-  });
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(INPUT_|NO_COLOR$|FORCE_COLOR$)/.test(k)) base[k] = v;
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'scripts', 'built.js'), 'local', 'scripts/local.js', ...args],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...base, ...env },
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -35,7 +46,8 @@ describe('package: npm run local', function () {
       assert.equal(r.status, 0, `run ${run}:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /Finishing: PatRotate: list {2}→ Succeeded/);
       // Each PAT on a log line with its authorization id (the emulator note above the log names them without ids).
-      for (const name of ['build-feed', 'release-bot', 'old-deploy']) assert.match(r.stdout, new RegExp(`${name}\\b.*[0-9a-f]{8}-[0-9a-f]{4}-`), `run ${run}: ${name} not listed`);
+      for (const name of ['build-feed', 'release-bot', 'old-deploy'])
+        assert.match(r.stdout, new RegExp(`${name}\\b.*[0-9a-f]{8}-[0-9a-f]{4}-`), `run ${run}: ${name} not listed`);
       assert.match(r.stdout, /^ {2}refreshToken \(output\) = \*\*\*$/m);
       assert.match(r.stdout, /^ {2}count \(output\) = 3$/m);
       assert.match(r.stdout, /^ {6}refreshToken: \*\*\*$/m, 'the refresh token input is not masked');
@@ -47,7 +59,18 @@ describe('package: npm run local', function () {
 
   it('takes inputs from a YAML step (--inputs), lets flags override them, and shows debug lines with --verbose', () => {
     const file = path.join(dir, 'rotate.yml');
-    writeFileSync(file, ['steps:', '  - task: PatRotate@1', '    inputs:', '      operation: list', '      displayName: build-feed', '      dryRun: true', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'steps:',
+        '  - task: PatRotate@1',
+        '    inputs:',
+        '      operation: list',
+        '      displayName: build-feed',
+        '      dryRun: true',
+        '',
+      ].join('\n'),
+    );
     const r = local(['--emulator', '--inputs', file, '--operation', 'rotate', '--verbose']);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /rotate.*'build-feed'|build-feed.*rotat/i);
@@ -69,7 +92,10 @@ describe('package: npm run local', function () {
     [['--emulator', '--operation', 'list', '--input', 'bogus=1'], /'bogus' is not an input of PatRotate@1/],
     [['--emulator', '--operation', 'list', '--input', 'novalue'], /--input needs name=value/],
     [['--operation', 'list'], /--organization is required outside a pipeline/],
-    [['--organization', 'contoso', '--operation', 'list', '--save-to-group', 'pat-store'], /--save-to-group needs --project/],
+    [
+      ['--organization', 'contoso', '--operation', 'list', '--save-to-group', 'pat-store'],
+      /--save-to-group needs --project/,
+    ],
     [['--emulator'], /--operation is required/],
     [['--emulator', '--operation', 'list', '--colour'], /unknown option '--colour'/],
   ] as [string[], RegExp][]) {
@@ -83,11 +109,20 @@ describe('package: npm run local', function () {
   }
 
   it('reads an inputs: block bare, from one step, from a list of steps or from a pipeline', () => {
-    const want = new Map([['operation', 'list'], ['dryRun', 'true']]);
+    const want = new Map([
+      ['operation', 'list'],
+      ['dryRun', 'true'],
+    ]);
     assert.deepEqual(inputsFromYaml('inputs:\n  operation: list\n  dryRun: true\n'), want);
     assert.deepEqual(inputsFromYaml('task: PatRotate@1\ninputs:\n  operation: list\n  dryRun: true\n'), want);
-    assert.deepEqual(inputsFromYaml('- script: echo\n- task: PatRotate@1\n  inputs:\n    operation: list\n    dryRun: true\n'), want);
-    assert.deepEqual(inputsFromYaml('steps:\n  - task: PatRotate@1\n    inputs: { operation: list, dryRun: true }\n'), want);
+    assert.deepEqual(
+      inputsFromYaml('- script: echo\n- task: PatRotate@1\n  inputs:\n    operation: list\n    dryRun: true\n'),
+      want,
+    );
+    assert.deepEqual(
+      inputsFromYaml('steps:\n  - task: PatRotate@1\n    inputs: { operation: list, dryRun: true }\n'),
+      want,
+    );
     assert.throws(() => inputsFromYaml('operation: list\n'), /no 'inputs:' block/);
     assert.throws(() => inputsFromYaml('inputs: [a, b]\n'), /no 'inputs:' block/);
     assert.throws(() => inputsFromYaml('inputs:\n  scopes: [a, b]\n'), /single value/);
@@ -113,7 +148,11 @@ describe('package: colour in demo and local output', () => {
 
   it('npm run demo writes no ANSI codes into a pipe', function () {
     this.timeout(60_000);
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'build', 'scripts', 'demo.js')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'build', 'scripts', 'demo.js')], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(!r.stdout.includes('\x1b['), 'ANSI colour codes in the demo output');
     assert.match(r.stdout, /\(in 3 days\)/, 'the demo table counts days as the task log does');
@@ -122,9 +161,16 @@ describe('package: colour in demo and local output', () => {
 
 describe('package: scripts that need a build', () => {
   it('say "run npm run build first" instead of a stack trace', () => {
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'built.js'), 'emulator', 'test/emulator/not-built.js'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'scripts', 'built.js'), 'emulator', 'test/emulator/not-built.js'],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^npm run emulator: build\/test\/emulator\/not-built\.js is not built yet: run npm run build first\.$/m);
+    assert.match(
+      r.stderr,
+      /^npm run emulator: build\/test\/emulator\/not-built\.js is not built yet: run npm run build first\.$/m,
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 });

@@ -21,8 +21,14 @@ const notices = require(path.join(REPO_ROOT, 'scripts', 'notices.js')) as {
 
 function pack(args: string[], env: Record<string, string> = {}): { status: number | null; output: string } {
   const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(PATROTATE_|npm_config_(publisher|repository)$)/i.test(k)) base[k] = v;
-  const r = spawnSync(process.execPath, [SCRIPT, ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...base, ...env }, timeout: 120_000 });
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(PATROTATE_|npm_config_(publisher|repository)$)/i.test(k)) base[k] = v;
+  const r = spawnSync(process.execPath, [SCRIPT, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...base, ...env },
+    timeout: 120_000,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -58,7 +64,10 @@ describe('package: publisher, links and notices', function () {
       assert.match(xml, /<Identity [^>]*Publisher="acme"/);
       const props = new Map([...xml.matchAll(/<Property Id="([^"]+)" Value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
       for (const k of ['Home', 'Getstarted', 'Learn', 'Support', 'Repository', 'Issues', 'License']) {
-        assert.ok(props.get(`Microsoft.VisualStudio.Services.Links.${k}`)?.startsWith(REPO), `link ${k}: ${props.get(`Microsoft.VisualStudio.Services.Links.${k}`)}`);
+        assert.ok(
+          props.get(`Microsoft.VisualStudio.Services.Links.${k}`)?.startsWith(REPO),
+          `link ${k}: ${props.get(`Microsoft.VisualStudio.Services.Links.${k}`)}`,
+        );
       }
       assert.equal(props.get('Microsoft.VisualStudio.Services.Links.Support'), `${REPO}/issues`);
       assert.equal(props.get('Microsoft.VisualStudio.Services.Links.License'), `${REPO}/blob/main/LICENSE`);
@@ -79,22 +88,36 @@ describe('package: publisher, links and notices', function () {
       const txt = text(entries, 'THIRD-PARTY-NOTICES.txt');
       const pkgs = notices.bundledPackages(notices.readMetafile());
       assert.ok(pkgs.length >= 10, `only ${pkgs.length} bundled packages found in the metafile`);
-      for (const p of ['@azure/msal-node', 'azure-pipelines-task-lib', 'typed-rest-client']) assert.ok(pkgs.some((x) => x.name === p), `${p} is not in the metafile`);
+      for (const p of ['@azure/msal-node', 'azure-pipelines-task-lib', 'typed-rest-client'])
+        assert.ok(
+          pkgs.some((x) => x.name === p),
+          `${p} is not in the metafile`,
+        );
       for (const p of pkgs) {
         assert.ok(txt.includes(`\n  ${p.name} ${p.version} (${p.license})\n`), `${p.name} ${p.version} is not listed`);
         const at = txt.indexOf(`\n${p.name} ${p.version}\nLicense: ${p.license}\n`);
         assert.ok(at >= 0, `${p.name} ${p.version} has no licence section`);
-        assert.match(txt.slice(at, at + 4000), /--- (licen[cs]e|copying)[^\n]*---\n\n\S/i, `${p.name}: no licence text`);
+        assert.match(
+          txt.slice(at, at + 4000),
+          /--- (licen[cs]e|copying)[^\n]*---\n\n\S/i,
+          `${p.name}: no licence text`,
+        );
       }
     });
   });
 
   it('takes the publisher and repository from PATROTATE_PUBLISHER / PATROTATE_REPOSITORY, and removes the older vsix', () => {
-    const r = pack(['--skip-bundle'], { PATROTATE_PUBLISHER: 'acme-two', PATROTATE_REPOSITORY: 'https://github.com/acme-two/pat-rotate/' });
+    const r = pack(['--skip-bundle'], {
+      PATROTATE_PUBLISHER: 'acme-two',
+      PATROTATE_REPOSITORY: 'https://github.com/acme-two/pat-rotate/',
+    });
     assert.equal(r.status, 0, r.output);
     assert.deepEqual(vsixFiles(), [`acme-two.pat-rotate-${version}.vsix`]);
     const entries = readZip(readFileSync(path.join(DIST, vsixFiles()[0])));
-    assert.equal(JSON.parse(text(entries, 'tasks/PatRotate/task.json')).helpUrl, 'https://github.com/acme-two/pat-rotate#readme');
+    assert.equal(
+      JSON.parse(text(entries, 'tasks/PatRotate/task.json')).helpUrl,
+      'https://github.com/acme-two/pat-rotate#readme',
+    );
   });
 
   it('without flags builds a local vsix (publisher local) with no repository links and no placeholder', () => {

@@ -13,7 +13,9 @@ const ADO_RESOURCE = '499b84ac-1321-427f-aa17-267ca6975798';
 
 /** Every step of every job of every stage (deployment jobs included). */
 function steps(doc: Json): Json[] {
-  return (doc.stages as Json[]).flatMap((s) => (s.jobs as Json[]).flatMap((j) => j.steps ?? j.strategy?.runOnce?.deploy?.steps ?? []));
+  return (doc.stages as Json[]).flatMap((s) =>
+    (s.jobs as Json[]).flatMap((j) => j.steps ?? j.strategy?.runOnce?.deploy?.steps ?? []),
+  );
 }
 
 /** Every string value in the document (comments are not values). */
@@ -30,12 +32,22 @@ describe('package: azure-pipelines.yml', () => {
   it('is valid YAML with a Build and a Publish stage, triggered by main and v* tags', () => {
     assert.deepEqual(doc.trigger.branches.include, ['main']);
     assert.deepEqual(doc.trigger.tags.include, ['v*']);
-    assert.deepEqual(doc.stages.map((s: Json) => s.stage), ['Build', 'Publish']);
+    assert.deepEqual(
+      doc.stages.map((s: Json) => s.stage),
+      ['Build', 'Publish'],
+    );
   });
 
   it('runs npm ci, npm test and npm run package in the Build stage', () => {
-    const scripts = (doc.stages[0].jobs as Json[]).flatMap((j) => j.steps).map((s: Json) => s.script).filter(Boolean);
-    for (const cmd of ['npm ci', 'npm test', 'npm run package']) assert.ok(scripts.some((s: string) => s.startsWith(cmd)), `no '${cmd}' step`);
+    const scripts = (doc.stages[0].jobs as Json[])
+      .flatMap((j) => j.steps)
+      .map((s: Json) => s.script)
+      .filter(Boolean);
+    for (const cmd of ['npm ci', 'npm test', 'npm run package'])
+      assert.ok(
+        scripts.some((s: string) => s.startsWith(cmd)),
+        `no '${cmd}' step`,
+      );
     assert.ok(scripts.indexOf('npm test') < scripts.indexOf('npm run package'));
   });
 
@@ -65,8 +77,17 @@ describe('package: azure-pipelines.yml', () => {
     for (const s of strings(doc)) {
       // tfx names its bearer-token option "--auth-type pat": the only "pat" allowed, and only with the Entra token.
       const rest = s.replace(/--auth-type pat --token "\$MARKETPLACE_TOKEN"/g, '');
-      assert.doesNotMatch(rest, /\bpat\b|personal.?access|System\.AccessToken|SYSTEM_ACCESSTOKEN/i, `PAT usage in: ${s}`);
+      assert.doesNotMatch(
+        rest,
+        /\bpat\b|personal.?access|System\.AccessToken|SYSTEM_ACCESSTOKEN/i,
+        `PAT usage in: ${s}`,
+      );
     }
-    for (const s of steps(doc)) assert.doesNotMatch(s.task ?? '', /^(PublishAzureDevOpsExtension|TfxInstaller)@/, 'an extension-publishing task with its own (PAT) connection');
+    for (const s of steps(doc))
+      assert.doesNotMatch(
+        s.task ?? '',
+        /^(PublishAzureDevOpsExtension|TfxInstaller)@/,
+        'an extension-publishing task with its own (PAT) connection',
+      );
   });
 });

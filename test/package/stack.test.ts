@@ -11,7 +11,10 @@ describe('package: source maps', () => {
     const line = lines.findIndex((l) => l.includes('answered with group'));
     const column = lines[line].indexOf('answered with group');
     const trace = `Error: x\n    at read (/agent/_work/_tasks/PatRotate_1/1.1.0/index.js:${line + 1}:${column + 1})\n`;
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'stack.js')], { input: trace, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'stack.js')], {
+      input: trace,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /at read \(src\/ado\/variableGroups\.ts:\d+:\d+\)/);
   });

@@ -44,7 +44,10 @@ function parseVisibleRule(rule: string): { input: string; op: string; value: str
   const or = rule.includes('||');
   assert.ok(!(and && or), `visibleRule '${rule}': use one operator kind (&& or ||), not both`);
   return rule.split(/&&|\|\|/).map((clause) => {
-    const m = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>|\bNotContains\b|\bContains\b|\bNotEndsWith\b|\bEndsWith\b|\bNotStartsWith\b|\bStartsWith\b)\s*(.*?)\s*$/.exec(clause);
+    const m =
+      /^\s*([A-Za-z][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>|\bNotContains\b|\bContains\b|\bNotEndsWith\b|\bEndsWith\b|\bNotStartsWith\b|\bStartsWith\b)\s*(.*?)\s*$/.exec(
+        clause,
+      );
     assert.ok(m, `visibleRule '${rule}': cannot read clause '${clause.trim()}'`);
     return { input: m[1], op: m[2], value: m[3] };
   });
@@ -86,7 +89,10 @@ describe('package: task.json', () => {
         assert.ok(inputNames.has(c.input), `${h.name}: visibleRule references undeclared input '${c.input}'`);
         const target = inputs.find((i) => i.name === c.input);
         if (target.options && (c.op === '=' || c.op === '!=')) {
-          assert.ok(Object.keys(target.options).includes(c.value), `${h.name}: '${c.value}' is not an option of ${c.input}`);
+          assert.ok(
+            Object.keys(target.options).includes(c.value),
+            `${h.name}: '${c.value}' is not an option of ${c.input}`,
+          );
         }
       }
     }
@@ -101,7 +107,11 @@ describe('package: task.json', () => {
   it('declares every input the code reads, and the code reads every declared input', () => {
     const read = inputsReadByCode(srcFiles);
     assert.ok(read.size > 10, `found only ${read.size} input reads: has config.ts changed its helpers?`);
-    assert.deepEqual([...read].filter((n) => !inputNames.has(n)).sort(), [], 'read by the code but not declared in task.json');
+    assert.deepEqual(
+      [...read].filter((n) => !inputNames.has(n)).sort(),
+      [],
+      'read by the code but not declared in task.json',
+    );
     assert.deepEqual([...inputNames].filter((n) => !read.has(n)).sort(), [], 'declared in task.json but never read');
   });
 
@@ -119,7 +129,10 @@ describe('package: task.json', () => {
   });
 
   it('has task.loc.json and resources.resjson up to date (npm run loc)', () => {
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'loc.js'), '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'loc.js'), '--check'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const loc = readJson(path.join(TASK_DIR, 'task.loc.json'));
     assert.equal(loc.friendlyName, 'ms-resource:loc.friendlyName');
@@ -148,7 +161,12 @@ describe('package: extension manifest and icons', () => {
     assert.equal(manifest.icons.default, 'images/icon.png');
     assert.equal(manifest.content.details.path, 'overview.md');
     const task = manifest.contributions.find((c: Json) => c.type === 'ms.vss-distributed-task.task');
-    assert.deepEqual(task, { id: 'pat-rotate-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/PatRotate' } });
+    assert.deepEqual(task, {
+      id: 'pat-rotate-task',
+      type: 'ms.vss-distributed-task.task',
+      targets: ['ms.vss-distributed-task.tasks'],
+      properties: { name: 'tasks/PatRotate' },
+    });
   });
 
   it('has a 128x128 extension icon and a 32x32 task icon', () => {

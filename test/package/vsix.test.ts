@@ -22,7 +22,11 @@ describe('package: the vsix', function () {
 
   before(function () {
     this.timeout(120_000);
-    const r = spawnSync('npm', ['run', 'package', '--silent'], { cwd: REPO_ROOT, encoding: 'utf8', shell: process.platform === 'win32' });
+    const r = spawnSync('npm', ['run', 'package', '--silent'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      shell: process.platform === 'win32',
+    });
     packageOutput = `${r.stdout}${r.stderr}`;
     assert.equal(r.status, 0, `npm run package failed:\n${packageOutput}`);
     const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
@@ -58,9 +62,20 @@ describe('package: the vsix', function () {
     ]) {
       assert.ok(files.includes(f), `missing ${f}`);
     }
-    assert.deepEqual(files.filter((f) => /(^|\/)node_modules\//.test(f)), [], 'node_modules in the vsix');
-    assert.deepEqual(files.filter((f) => /\.(ts|map)$/.test(f)), [], 'TypeScript or source maps in the vsix');
-    assert.deepEqual(files.filter((f) => f.startsWith('tasks/PatRotate/src/')), []);
+    assert.deepEqual(
+      files.filter((f) => /(^|\/)node_modules\//.test(f)),
+      [],
+      'node_modules in the vsix',
+    );
+    assert.deepEqual(
+      files.filter((f) => /\.(ts|map)$/.test(f)),
+      [],
+      'TypeScript or source maps in the vsix',
+    );
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('tasks/PatRotate/src/')),
+      [],
+    );
     assert.ok(files.length <= 15, `unexpected extra files: ${files.join(', ')}`);
   });
 
@@ -94,13 +109,24 @@ describe('package: the vsix', function () {
       const user = st.addUser({ upn: 'rotator@contoso.example' });
       st.addOrg('contoso');
       st.addProject('contoso', 'Platform');
-      const old = st.addPat(user.oid, 'contoso', { displayName: 'ci-feed', scope: 'vso.packaging', validFrom: new Date(Date.now() - 28 * DAY), validTo: new Date(Date.now() + 2 * DAY) }).pat;
+      const old = st.addPat(user.oid, 'contoso', {
+        displayName: 'ci-feed',
+        scope: 'vso.packaging',
+        validFrom: new Date(Date.now() - 28 * DAY),
+        validTo: new Date(Date.now() + 2 * DAY),
+      }).pat;
       const accessToken = st.issueAccessToken(user.oid);
 
       const run = await runTask({
         entry: path.join(unpacked, 'tasks', 'PatRotate', 'index.js'),
         caFile: emu.caFile,
-        inputs: { organization: `${emu.url}/contoso`, authMethod: 'accessToken', accessToken, operation: 'rotate', displayName: 'ci-feed' },
+        inputs: {
+          organization: `${emu.url}/contoso`,
+          authMethod: 'accessToken',
+          accessToken,
+          operation: 'rotate',
+          displayName: 'ci-feed',
+        },
         env: { SYSTEM_TEAMPROJECT: 'Platform' },
       });
 
@@ -109,8 +135,14 @@ describe('package: the vsix', function () {
       assert.ok(token?.secret, 'the token output is not secret');
       assert.ok(run.secrets.includes(token.value), 'the new PAT was not registered with setsecret');
       const fresh = st.pats(user.oid).find((p) => p.token === token.value);
-      assert.ok(fresh && !fresh.revoked && fresh.displayName === 'ci-feed' && fresh.scope === old.scope, 'the output is not a live PAT with the old name and scopes');
-      assert.ok(st.pats(user.oid).find((p) => p.authorizationId === old.authorizationId)?.revoked, 'the old PAT was not revoked');
+      assert.ok(
+        fresh && !fresh.revoked && fresh.displayName === 'ci-feed' && fresh.scope === old.scope,
+        'the output is not a live PAT with the old name and scopes',
+      );
+      assert.ok(
+        st.pats(user.oid).find((p) => p.authorizationId === old.authorizationId)?.revoked,
+        'the old PAT was not revoked',
+      );
       assertNoSecretLeaks(run, [...emu.issuedSecrets(), accessToken]);
     });
   });

@@ -19,7 +19,10 @@ describe('ado/connection verifyPat', () => {
   });
 
   it('returns the user id, using Basic auth', async () => {
-    server.enqueue({ status: 200, body: { authenticatedUser: { id: 'user-1', descriptor: 'Microsoft.IdentityModel.Claims.ClaimsIdentity;x' } } });
+    server.enqueue({
+      status: 200,
+      body: { authenticatedUser: { id: 'user-1', descriptor: 'Microsoft.IdentityModel.Claims.ClaimsIdentity;x' } },
+    });
     assert.deepEqual(await verifyPat(http, `${server.url}/contoso/`, 'pat'), { userId: 'user-1' });
     assert.equal(server.log[0].url, '/contoso/_apis/connectionData');
     assert.equal(server.log[0].headers.authorization, `Basic ${Buffer.from(':pat').toString('base64')}`);
@@ -27,7 +30,12 @@ describe('ado/connection verifyPat', () => {
 
   it('waits 1, 2, 4 s while the new PAT propagates', async () => {
     const clock = recordingSleep();
-    server.enqueue({ status: 401 }, { status: 401 }, { status: 401 }, { status: 200, body: { authenticatedUser: { id: 'u' } } });
+    server.enqueue(
+      { status: 401 },
+      { status: 401 },
+      { status: 401 },
+      { status: 200, body: { authenticatedUser: { id: 'u' } } },
+    );
     await verifyPat(http, server.url, 'pat', { sleep: clock.sleep });
     assert.deepEqual(clock.waits, [1000, 2000, 4000]);
   });
@@ -55,6 +63,9 @@ describe('ado/connection verifyPat', () => {
 
   it('does not wait on other errors', async () => {
     server.enqueue({ status: 404 });
-    await assert.rejects(verifyPat(http, server.url, 'pat', { sleep: recordingSleep().sleep }), (e: AdoError) => e.kind === 'notFound');
+    await assert.rejects(
+      verifyPat(http, server.url, 'pat', { sleep: recordingSleep().sleep }),
+      (e: AdoError) => e.kind === 'notFound',
+    );
   });
 });

@@ -20,7 +20,15 @@ describe('ado/dates', () => {
     it(`parses ${text}`, () => assert.equal(parseAdoDate(text).toISOString(), iso));
   }
 
-  for (const text of ['', 'yesterday', '2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-12-01T24:00:00Z', '2020-12-01T23:46:23.12345678Z', '2020-12-01']) {
+  for (const text of [
+    '',
+    'yesterday',
+    '2020-13-01T00:00:00Z',
+    '2021-02-29T00:00:00Z',
+    '2020-12-01T24:00:00Z',
+    '2020-12-01T23:46:23.12345678Z',
+    '2020-12-01',
+  ]) {
     it(`rejects "${text}"`, () => assert.throws(() => parseAdoDate(text), RangeError));
   }
 

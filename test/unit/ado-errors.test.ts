@@ -34,7 +34,12 @@ describe('ado/errors', () => {
   });
 
   it('prefers patTokenError in an error body', () => {
-    const e = errorFromStatus(400, { patTokenError: 'globalPatPolicyViolation', patTokenErrorMessage: 'Global PATs are restricted' }, 'POST x', true);
+    const e = errorFromStatus(
+      400,
+      { patTokenError: 'globalPatPolicyViolation', patTokenErrorMessage: 'Global PATs are restricted' },
+      'POST x',
+      true,
+    );
     assert.equal(e.kind, 'policy');
     assert.equal(e.status, 400);
     assert.equal(e.patTokenError, 'globalPatPolicyViolation');
@@ -71,6 +76,9 @@ describe('ado/errors', () => {
   it('keeps messages on one line and scrubs credentials', () => {
     const e = new AdoError('auth', 'line one\nline two');
     assert.equal(e.message, 'line one line two');
-    assert.equal(scrub('Authorization: Basic OmFiY2RlZmdoaWprbA== and abc123secret', ['abc123secret']), 'Authorization: Basic *** and ***');
+    assert.equal(
+      scrub('Authorization: Basic OmFiY2RlZmdoaWprbA== and abc123secret', ['abc123secret']),
+      'Authorization: Basic *** and ***',
+    );
   });
 });

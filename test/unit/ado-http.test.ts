@@ -66,7 +66,10 @@ describe('ado/http AdoHttp', () => {
     assert.equal(server.log.length, 3);
     assert.deepEqual(
       retries.map((r) => [r.attempt, r.reason, r.url]),
-      [[1, 'HTTP 429', `${server.url}/x`], [2, 'HTTP 429', `${server.url}/x`]],
+      [
+        [1, 'HTTP 429', `${server.url}/x`],
+        [2, 'HTTP 429', `${server.url}/x`],
+      ],
     );
   });
 
@@ -131,7 +134,11 @@ describe('ado/http AdoHttp', () => {
   });
 
   it('turns HTTP 203 into the sign-in error', async () => {
-    server.enqueue({ status: 203, body: '<html><body>Sign in</body></html>', headers: { 'Content-Type': 'text/html' } });
+    server.enqueue({
+      status: 203,
+      body: '<html><body>Sign in</body></html>',
+      headers: { 'Content-Type': 'text/html' },
+    });
     const e = await rejection(http.send('GET', `${server.url}/x`, { credential: bearer }));
     assert.equal(e.kind, 'auth');
     assert.match(e.message, /sign-in page: the token is not a Microsoft Entra user token for Azure DevOps/);
@@ -162,7 +169,14 @@ describe('ado/http AdoHttp', () => {
   it('uses the VSS error body message and typeKey on 4xx', async () => {
     server.enqueue({
       status: 400,
-      body: { $id: '1', innerException: null, message: 'TF400898: An Internal Error Occurred.', typeKey: 'JsonReaderException', errorCode: 0, eventId: 0 },
+      body: {
+        $id: '1',
+        innerException: null,
+        message: 'TF400898: An Internal Error Occurred.',
+        typeKey: 'JsonReaderException',
+        errorCode: 0,
+        eventId: 0,
+      },
     });
     const e = await rejection(http.send('PUT', `${server.url}/x`, { credential: bearer, body: {} }));
     assert.equal(e.kind, 'badRequest');
@@ -203,7 +217,10 @@ describe('ado/http AdoHttp bounds', () => {
     server = await startFakeServer();
     clock = recordingSleep();
     // Idle timeout 300 ms, total deadline 800 ms: a byte every 100 ms never trips the idle timer.
-    http = new AdoHttp({ ...directNetwork, timeoutMs: 300, deadlineMs: 800 }, { retry: { sleep: clock.sleep, random: () => 0.5, maxAttempts: 2 } });
+    http = new AdoHttp(
+      { ...directNetwork, timeoutMs: 300, deadlineMs: 800 },
+      { retry: { sleep: clock.sleep, random: () => 0.5, maxAttempts: 2 } },
+    );
     roomy = new AdoHttp({ ...directNetwork, timeoutMs: 20_000 }, { retry: { sleep: clock.sleep, maxAttempts: 1 } });
   });
   afterEach(async () => {
@@ -250,7 +267,10 @@ describe('ado/http AdoHttp bounds', () => {
     assert.equal(e.kind, 'transient');
     assert.equal(e.retryable, true);
     assert.equal(e.lostResponse, true);
-    assert.match(e.message, /^POST http:\/\/127\.0\.0\.1:\d+\/x timed out: no complete answer within the 0\.8 s deadline per request/);
+    assert.match(
+      e.message,
+      /^POST http:\/\/127\.0\.0\.1:\d+\/x timed out: no complete answer within the 0\.8 s deadline per request/,
+    );
     assert.equal(server.log.length, 1);
     await drip.closed;
   });
@@ -273,7 +293,9 @@ describe('ado/http AdoHttp bounds', () => {
     try {
       const { port } = raw.address() as net.AddressInfo;
       const started = Date.now();
-      const e = await rejection(http.send('DELETE', `http://127.0.0.1:${port}/x`, { credential: bearer, allowRetry: false }));
+      const e = await rejection(
+        http.send('DELETE', `http://127.0.0.1:${port}/x`, { credential: bearer, allowRetry: false }),
+      );
       assert.match(e.message, /timed out: no complete answer within the 0\.8 s deadline/);
       assert.ok(Date.now() - started < 10_000, 'ended by the deadline');
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -342,7 +364,11 @@ describe('ado/http AdoHttp bounds', () => {
         res.end(body);
       },
     });
-    server.enqueue(encoded('deflate', deflateSync('{"d":1}')), encoded('br', brotliCompressSync('{"b":1}')), encoded('compress ##vso[x]', Buffer.from('{}')));
+    server.enqueue(
+      encoded('deflate', deflateSync('{"d":1}')),
+      encoded('br', brotliCompressSync('{"b":1}')),
+      encoded('compress ##vso[x]', Buffer.from('{}')),
+    );
     assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { d: 1 });
     assert.deepEqual(await roomy.send('GET', `${server.url}/x`, { credential: bearer }), { b: 1 });
     const e = await rejection(roomy.send('GET', `${server.url}/x`, { credential: bearer }));

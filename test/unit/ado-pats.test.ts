@@ -42,14 +42,20 @@ describe('ado/pats PatClient', () => {
       { status: 200, body: { continuationToken: '', patTokens: [patJson(4, { targetAccounts: null })] } },
     );
     const all = await pats.listAll('all');
-    assert.deepEqual(all.map((p) => p.displayName), ['pat-1', 'pat-2', 'pat-3', 'pat-4']);
+    assert.deepEqual(
+      all.map((p) => p.displayName),
+      ['pat-1', 'pat-2', 'pat-3', 'pat-4'],
+    );
     assert.equal(all[3].targetAccounts, null);
     assert.equal(all[0].validFrom.toISOString(), '2020-11-02T22:56:52.103Z');
-    assert.deepEqual(server.log.map((r) => r.url), [
-      '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1',
-      '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1&continuationToken=a%20b',
-      '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1&continuationToken=c',
-    ]);
+    assert.deepEqual(
+      server.log.map((r) => r.url),
+      [
+        '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1',
+        '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1&continuationToken=a%20b',
+        '/contoso/_apis/tokens/pats?displayFilterOption=all&$top=100&api-version=7.1-preview.1&continuationToken=c',
+      ],
+    );
   });
 
   it('stops on an absent continuation token and defaults to active', async () => {
@@ -73,7 +79,10 @@ describe('ado/pats PatClient', () => {
     const e = await rejection(pats.listAll());
     assert.equal(e.kind, 'protocol');
     assert.equal(server.log.length, MAX_LIST_PAGES);
-    assert.match(e.message, /^GET \S+\/_apis\/tokens\/pats was still listing after 1000 pages and 0 PATs; stopping: PatRotate lists at most 1000 pages or 100000 PATs/);
+    assert.match(
+      e.message,
+      /^GET \S+\/_apis\/tokens\/pats was still listing after 1000 pages and 0 PATs; stopping: PatRotate lists at most 1000 pages or 100000 PATs/,
+    );
     assert.ok(Date.now() - started < 15_000, 'ended quickly');
   });
 
@@ -93,17 +102,36 @@ describe('ado/pats PatClient', () => {
 
   it('creates a PAT and returns its token', async () => {
     server.enqueue({ status: 200, body: { patToken: patJson(7, { token: 'new-secret' }), patTokenError: 'none' } });
-    const created = await pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date('2025-03-01T00:00:00Z'), allOrgs: false });
+    const created = await pats.create({
+      displayName: 'ci',
+      scope: 'vso.code',
+      validTo: new Date('2025-03-01T00:00:00Z'),
+      allOrgs: false,
+    });
     assert.equal(created.token, 'new-secret');
     assert.equal(created.authorizationId, patJson(7).authorizationId);
     assert.equal(server.log[0].method, 'POST');
     assert.equal(server.log[0].url, '/contoso/_apis/tokens/pats?api-version=7.1-preview.1');
-    assert.deepEqual(server.log[0].json, { displayName: 'ci', scope: 'vso.code', validTo: '2025-03-01T00:00:00.000Z', allOrgs: false });
+    assert.deepEqual(server.log[0].json, {
+      displayName: 'ci',
+      scope: 'vso.code',
+      validTo: '2025-03-01T00:00:00.000Z',
+      allOrgs: false,
+    });
   });
 
   it('reports patTokenError in a 200 body', async () => {
-    server.enqueue({ status: 200, body: { patToken: null, patTokenError: 'fullScopePatPolicyViolation', patTokenErrorMessage: 'Full-scoped PATs are restricted.' } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'app_token', validTo: new Date(), allOrgs: false }));
+    server.enqueue({
+      status: 200,
+      body: {
+        patToken: null,
+        patTokenError: 'fullScopePatPolicyViolation',
+        patTokenErrorMessage: 'Full-scoped PATs are restricted.',
+      },
+    });
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'app_token', validTo: new Date(), allOrgs: false }),
+    );
     assert.equal(e.kind, 'policy');
     assert.equal(e.patTokenError, 'fullScopePatPolicyViolation');
     assert.equal(e.lostResponse, false);
@@ -112,20 +140,36 @@ describe('ado/pats PatClient', () => {
 
   it('reports a 2xx create without a token as lostResponse', async () => {
     server.enqueue({ status: 200, body: { patToken: patJson(7), patTokenError: 'none' } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(), allOrgs: false }));
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(), allOrgs: false }),
+    );
     assert.equal(e.kind, 'protocol');
     assert.equal(e.lostResponse, true);
   });
 
   it('does not retry a create that hit 503', async () => {
     server.enqueue({ status: 503 }, { status: 200, body: { patToken: patJson(1, { token: 't' }) } });
-    const e = await rejection(pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(), allOrgs: false }));
+    const e = await rejection(
+      pats.create({ displayName: 'ci', scope: 'vso.code', validTo: new Date(), allOrgs: false }),
+    );
     assert.equal(e.lostResponse, true);
     assert.equal(server.log.length, 1);
   });
 
   it('reports a VSS error body on 4xx', async () => {
-    server.enqueue({ status: 403, body: { $id: '1', innerException: null, message: 'Service principals are not allowed to perform this action.', typeName: 'Microsoft.TeamFoundation.Framework.Server.InvalidAccessException, Microsoft.TeamFoundation.Framework.Server', typeKey: 'InvalidAccessException', errorCode: 0, eventId: 3000 } });
+    server.enqueue({
+      status: 403,
+      body: {
+        $id: '1',
+        innerException: null,
+        message: 'Service principals are not allowed to perform this action.',
+        typeName:
+          'Microsoft.TeamFoundation.Framework.Server.InvalidAccessException, Microsoft.TeamFoundation.Framework.Server',
+        typeKey: 'InvalidAccessException',
+        errorCode: 0,
+        eventId: 3000,
+      },
+    });
     const e = await rejection(pats.listAll());
     assert.equal(e.kind, 'auth');
     assert.match(e.message, /service principals and managed identities cannot/);
@@ -135,7 +179,10 @@ describe('ado/pats PatClient', () => {
     server.enqueue({ status: 200, body: { patToken: patJson(3), patTokenError: 'none' } });
     const pat = await pats.get(patJson(3).authorizationId);
     assert.equal(pat.displayName, 'pat-3');
-    assert.equal(server.log[0].url, `/contoso/_apis/tokens/pats?authorizationId=${patJson(3).authorizationId}&api-version=7.1-preview.1`);
+    assert.equal(
+      server.log[0].url,
+      `/contoso/_apis/tokens/pats?authorizationId=${patJson(3).authorizationId}&api-version=7.1-preview.1`,
+    );
   });
 
   it('maps authorizationNotFound on get to notFound', async () => {
@@ -144,7 +191,10 @@ describe('ado/pats PatClient', () => {
   });
 
   it('updates with only the given fields', async () => {
-    server.enqueue({ status: 200, body: { patToken: patJson(3, { validTo: '2021-01-01T00:00:00Z' }), patTokenError: 'none' } });
+    server.enqueue({
+      status: 200,
+      body: { patToken: patJson(3, { validTo: '2021-01-01T00:00:00Z' }), patTokenError: 'none' },
+    });
     const pat = await pats.update({ authorizationId: 'id-3', validTo: new Date('2021-01-01T00:00:00Z') });
     assert.equal(pat.validTo.toISOString(), '2021-01-01T00:00:00.000Z');
     assert.equal(server.log[0].method, 'PUT');
@@ -156,11 +206,14 @@ describe('ado/pats PatClient', () => {
     await pats.revoke('id-1');
     await pats.revoke('id-2');
     await pats.revoke('id-3');
-    assert.deepEqual(server.log.map((r) => [r.method, r.url]), [
-      ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-1&api-version=7.1-preview.1'],
-      ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-2&api-version=7.1-preview.1'],
-      ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-3&api-version=7.1-preview.1'],
-    ]);
+    assert.deepEqual(
+      server.log.map((r) => [r.method, r.url]),
+      [
+        ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-1&api-version=7.1-preview.1'],
+        ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-2&api-version=7.1-preview.1'],
+        ['DELETE', '/contoso/_apis/tokens/pats?authorizationId=id-3&api-version=7.1-preview.1'],
+      ],
+    );
   });
 
   it('uses the given api-version', async () => {
@@ -174,7 +227,14 @@ describe('ado/pats PatClient', () => {
 describe('ado/pats: ids in one case', () => {
   it('lowercases authorizationId, so an id in another case is still the same PAT everywhere', async () => {
     const { toPatToken } = await import('../../tasks/PatRotate/src/ado/pats');
-    const p = toPatToken({ authorizationId: 'E382FCBF-0000-4000-8000-00000000000A', displayName: 'x', scope: 'vso.code', targetAccounts: ['o'], validFrom: '2026-11-01T00:00:00Z', validTo: '2026-12-01T00:00:00Z' });
+    const p = toPatToken({
+      authorizationId: 'E382FCBF-0000-4000-8000-00000000000A',
+      displayName: 'x',
+      scope: 'vso.code',
+      targetAccounts: ['o'],
+      validFrom: '2026-11-01T00:00:00Z',
+      validTo: '2026-12-01T00:00:00Z',
+    });
     assert.equal(p.authorizationId, 'e382fcbf-0000-4000-8000-00000000000a');
   });
 });

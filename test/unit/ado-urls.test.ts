@@ -6,16 +6,76 @@ describe('ado/urls resolveOrganization', () => {
     // input, System.CollectionUri, collectionUrl, patApiUrl, organization
     ['contoso', undefined, 'https://dev.azure.com/contoso', 'https://vssps.dev.azure.com/contoso', 'contoso'],
     ['  my-org-1 ', undefined, 'https://dev.azure.com/my-org-1', 'https://vssps.dev.azure.com/my-org-1', 'my-org-1'],
-    ['', 'https://dev.azure.com/contoso/', 'https://dev.azure.com/contoso', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['', 'https://contoso.visualstudio.com/', 'https://contoso.visualstudio.com', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://dev.azure.com/contoso', undefined, 'https://dev.azure.com/contoso', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://dev.azure.com/contoso/Project/_git/repo', undefined, 'https://dev.azure.com/contoso', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://DEV.AZURE.COM/contoso/', undefined, 'https://dev.azure.com/contoso', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://contoso.visualstudio.com', undefined, 'https://contoso.visualstudio.com', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://contoso.visualstudio.com/DefaultCollection/', undefined, 'https://contoso.visualstudio.com/DefaultCollection', 'https://vssps.dev.azure.com/contoso', 'contoso'],
-    ['https://127.0.0.1:4433/contoso', undefined, 'https://127.0.0.1:4433/contoso', 'https://127.0.0.1:4433/contoso', 'contoso'],
-    ['https://127.0.0.1:4433/contoso/', 'https://dev.azure.com/other/', 'https://127.0.0.1:4433/contoso', 'https://127.0.0.1:4433/contoso', 'contoso'],
-    ['', 'https://127.0.0.1:4433/fabrikam/', 'https://127.0.0.1:4433/fabrikam', 'https://127.0.0.1:4433/fabrikam', 'fabrikam'],
+    [
+      '',
+      'https://dev.azure.com/contoso/',
+      'https://dev.azure.com/contoso',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      '',
+      'https://contoso.visualstudio.com/',
+      'https://contoso.visualstudio.com',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://dev.azure.com/contoso',
+      undefined,
+      'https://dev.azure.com/contoso',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://dev.azure.com/contoso/Project/_git/repo',
+      undefined,
+      'https://dev.azure.com/contoso',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://DEV.AZURE.COM/contoso/',
+      undefined,
+      'https://dev.azure.com/contoso',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://contoso.visualstudio.com',
+      undefined,
+      'https://contoso.visualstudio.com',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://contoso.visualstudio.com/DefaultCollection/',
+      undefined,
+      'https://contoso.visualstudio.com/DefaultCollection',
+      'https://vssps.dev.azure.com/contoso',
+      'contoso',
+    ],
+    [
+      'https://127.0.0.1:4433/contoso',
+      undefined,
+      'https://127.0.0.1:4433/contoso',
+      'https://127.0.0.1:4433/contoso',
+      'contoso',
+    ],
+    [
+      'https://127.0.0.1:4433/contoso/',
+      'https://dev.azure.com/other/',
+      'https://127.0.0.1:4433/contoso',
+      'https://127.0.0.1:4433/contoso',
+      'contoso',
+    ],
+    [
+      '',
+      'https://127.0.0.1:4433/fabrikam/',
+      'https://127.0.0.1:4433/fabrikam',
+      'https://127.0.0.1:4433/fabrikam',
+      'fabrikam',
+    ],
   ];
   for (const [input, collectionUri, collectionUrl, patApiUrl, organization] of table) {
     it(`"${input}" (collection ${collectionUri ?? '-'})`, () => {
@@ -37,12 +97,15 @@ describe('ado/urls resolveOrganization', () => {
   ];
   for (const [input, collectionUri, message] of bad) {
     it(`rejects "${input}"`, () => {
-      assert.throws(() => resolveOrganization(input, collectionUri), (e: Error) => {
-        assert.match(e.message, message);
-        assert.match(e.message, /organization|CollectionUri/);
-        assert.doesNotMatch(e.message, /^Input/, 'config.ts adds the input name');
-        return true;
-      });
+      assert.throws(
+        () => resolveOrganization(input, collectionUri),
+        (e: Error) => {
+          assert.match(e.message, message);
+          assert.match(e.message, /organization|CollectionUri/);
+          assert.doesNotMatch(e.message, /^Input/, 'config.ts adds the input name');
+          return true;
+        },
+      );
     });
   }
 });

@@ -6,7 +6,13 @@ import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fak
 import { rejection } from '../helpers/rejection';
 
 /** Read → replace, as the store does (without its read-back). */
-async function setSecret(groups: VariableGroupClient, group: VariableGroup, name: string, value: string, identity?: string): Promise<VariableGroup> {
+async function setSecret(
+  groups: VariableGroupClient,
+  group: VariableGroup,
+  name: string,
+  value: string,
+  identity?: string,
+): Promise<VariableGroup> {
   return groups.replace(await groups.read(group), { [name]: value }, identity);
 }
 
@@ -57,10 +63,16 @@ describe('ado/variableGroups VariableGroupClient', () => {
   });
 
   it('finds a group by exact name, case-insensitively, among wildcard-ish matches', async () => {
-    server.enqueue({ status: 200, body: { count: 2, value: [groupJson({ id: 1, name: 'secrets-old' }), groupJson({ id: 2, name: 'SECRETS' })] } });
+    server.enqueue({
+      status: 200,
+      body: { count: 2, value: [groupJson({ id: 1, name: 'secrets-old' }), groupJson({ id: 2, name: 'SECRETS' })] },
+    });
     const g = await groups.find('Proj', 'secrets');
     assert.equal(g.id, 2);
-    assert.equal(server.log[0].url, '/contoso/Proj/_apis/distributedtask/variablegroups?groupName=secrets&api-version=7.1');
+    assert.equal(
+      server.log[0].url,
+      '/contoso/Proj/_apis/distributedtask/variablegroups?groupName=secrets&api-version=7.1',
+    );
   });
 
   it('URL-encodes the group name', async () => {
@@ -70,7 +82,11 @@ describe('ado/variableGroups VariableGroupClient', () => {
   });
 
   it('reports a missing group with its name, project and a fix', async () => {
-    server.enqueue({ status: 200, body: { count: 0, value: [] } }, { status: 200, body: '' }, { status: 404, body: { message: 'nope' } });
+    server.enqueue(
+      { status: 200, body: { count: 0, value: [] } },
+      { status: 200, body: '' },
+      { status: 404, body: { message: 'nope' } },
+    );
     for (const key of ['Nope', '99', '98']) {
       const e = await rejection(groups.find('Proj', key));
       assert.equal(e.kind, 'notFound');
@@ -102,7 +118,11 @@ describe('ado/variableGroups VariableGroupClient', () => {
   });
 
   it('adds a new secret variable when none matches', async () => {
-    server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson() }, { status: 200, body: groupJson() });
+    server.enqueue(
+      { status: 200, body: groupJson() },
+      { status: 200, body: groupJson() },
+      { status: 200, body: groupJson() },
+    );
     const g = await groups.find('Proj', '12');
     await setSecret(groups, g, 'NEW_PAT', 'v');
     assert.deepEqual(server.log[2].json.variables.NEW_PAT, { value: 'v', isSecret: true });
@@ -114,7 +134,10 @@ describe('ado/variableGroups VariableGroupClient', () => {
     server.enqueue({ status: 200, body: kv });
     const g = await groups.find('Proj', '12');
     const e = await rejection(groups.replace(g, { MY_PAT: 'v' }));
-    assert.match(e.message, /linked to Azure Key Vault; its values come from the vault: store the PAT in Key Vault instead/);
+    assert.match(
+      e.message,
+      /linked to Azure Key Vault; its values come from the vault: store the PAT in Key Vault instead/,
+    );
     assert.equal(server.log.length, 1);
   });
 
@@ -126,11 +149,18 @@ describe('ado/variableGroups VariableGroupClient', () => {
   });
 
   it('explains a 403 on the PUT with the identity and the Administrator role', async () => {
-    server.enqueue({ status: 200, body: groupJson() }, { status: 200, body: groupJson() }, { status: 403, body: { message: 'denied' } });
+    server.enqueue(
+      { status: 200, body: groupJson() },
+      { status: 200, body: groupJson() },
+      { status: 403, body: { message: 'denied' } },
+    );
     const g = await groups.find('Proj', '12');
     const e = await rejection(setSecret(groups, g, 'MY_PAT', 'v', 'rotator@contoso.com'));
     assert.equal(e.kind, 'forbidden');
-    assert.match(e.message, /'rotator@contoso.com' may not change variable group 'Secrets'.*Administrator role.*Library → Secrets → Security/);
+    assert.match(
+      e.message,
+      /'rotator@contoso.com' may not change variable group 'Secrets'.*Administrator role.*Library → Secrets → Security/,
+    );
     assert.ok(!e.message.includes('"v"'));
   });
 });

@@ -8,13 +8,16 @@ const SRC = path.join(REPO_ROOT, 'tasks', 'PatRotate', 'src');
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** Relative imports of a file, resolved to source files (type-only imports count: they are still a dependency). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\b[^'"]*?from\s+'(\.[^']+)'/gm)].map((m) => path.resolve(path.dirname(file), `${m[1]}.ts`));
+  return [...text.matchAll(/^(?:import|export)\b[^'"]*?from\s+'(\.[^']+)'/gm)].map((m) =>
+    path.resolve(path.dirname(file), `${m[1]}.ts`),
+  );
 }
 
 describe('architecture of tasks/PatRotate/src', () => {

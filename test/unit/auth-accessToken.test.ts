@@ -14,7 +14,15 @@ function jwt(claims: Record<string, unknown>): string {
 }
 
 function userClaims(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { aud: ADO, exp: NOW.getTime() / 1000 + 3600, scp: 'user_impersonation', upn: 'ana@contoso.com', oid: 'oid-1', tid: 'tid-1', ...over };
+  return {
+    aud: ADO,
+    exp: NOW.getTime() / 1000 + 3600,
+    scp: 'user_impersonation',
+    upn: 'ana@contoso.com',
+    oid: 'oid-1',
+    tid: 'tid-1',
+    ...over,
+  };
 }
 
 function deps(): SignInDeps & { warnings: string[]; secrets: string[]; proxyFor: sinon.SinonStub } {
@@ -34,13 +42,16 @@ function deps(): SignInDeps & { warnings: string[]; secrets: string[]; proxyFor:
 }
 
 function rejects(token: string, code: string, pattern: RegExp): void {
-  assert.throws(() => useAccessToken(token, deps()), (e: unknown) => {
-    assert.ok(e instanceof SignInError);
-    assert.equal(e.code, code);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes(token), 'the message must not contain the token');
-    return true;
-  });
+  assert.throws(
+    () => useAccessToken(token, deps()),
+    (e: unknown) => {
+      assert.ok(e instanceof SignInError);
+      assert.equal(e.code, code);
+      assert.match(e.message, pattern);
+      assert.ok(!e.message.includes(token), 'the message must not contain the token');
+      return true;
+    },
+  );
 }
 
 describe('auth/accessToken', () => {
@@ -56,7 +67,10 @@ describe('auth/accessToken', () => {
   });
 
   it('accepts the app.vssps.visualstudio.com audience and unique_name', () => {
-    const r = useAccessToken(jwt(userClaims({ aud: 'https://app.vssps.visualstudio.com', upn: undefined, unique_name: 'bo@contoso.com' })), deps());
+    const r = useAccessToken(
+      jwt(userClaims({ aud: 'https://app.vssps.visualstudio.com', upn: undefined, unique_name: 'bo@contoso.com' })),
+      deps(),
+    );
     assert.equal(r.user.upn, 'bo@contoso.com');
   });
 
@@ -71,17 +85,28 @@ describe('auth/accessToken', () => {
     rejects(jwt(userClaims({ exp: NOW.getTime() / 1000 - 60 })), 'expired', /expired at 2026-05-01T11:59:00.000Z/));
 
   it('rejects another audience, naming it and the scope to ask for', () =>
-    rejects(jwt(userClaims({ aud: 'https://management.core.windows.net/' })), 'wrong_audience',
-      /audience https:\/\/management\.core\.windows\.net\/.*499b84ac-1321-427f-aa17-267ca6975798\/\.default.*az account get-access-token --resource 499b84ac/));
+    rejects(
+      jwt(userClaims({ aud: 'https://management.core.windows.net/' })),
+      'wrong_audience',
+      /audience https:\/\/management\.core\.windows\.net\/.*499b84ac-1321-427f-aa17-267ca6975798\/\.default.*az account get-access-token --resource 499b84ac/,
+    ));
 
   it('rejects an application token (idtyp app)', () =>
-    rejects(jwt(userClaims({ idtyp: 'app', roles: ['x'] })), 'app_token', /application \(service principal \/ managed identity\) token.*only user tokens.*refreshToken/));
+    rejects(
+      jwt(userClaims({ idtyp: 'app', roles: ['x'] })),
+      'app_token',
+      /application \(service principal \/ managed identity\) token.*only user tokens.*refreshToken/,
+    ));
 
   it('rejects a token without scp as an application token', () =>
     rejects(jwt(userClaims({ scp: undefined })), 'app_token', /application/));
 
   it('explains a 52-character PAT', () =>
-    rejects('a'.repeat(30) + '234567'.repeat(3) + 'bcde', 'pat_given', /looks like a personal access token.*does not accept PATs/));
+    rejects(
+      'a'.repeat(30) + '234567'.repeat(3) + 'bcde',
+      'pat_given',
+      /looks like a personal access token.*does not accept PATs/,
+    ));
 
   it('explains a value without dots as a PAT', () =>
     rejects('AZDO'.repeat(21), 'pat_given', /looks like a personal access token.*no dots/));
@@ -89,15 +114,23 @@ describe('auth/accessToken', () => {
   it('rejects a value that is not a JWT', () => {
     rejects('abc.def', 'not_jwt', /^The accessToken input is not a JWT: it has 2 dot-separated parts/);
     rejects('abc.@@@.def', 'not_jwt', /not a JWT: its payload is not base64url-encoded JSON/);
-    rejects(`x.${Buffer.from('[1]').toString('base64url')}.y`, 'not_jwt', /not a JWT: its payload is not a JSON object/);
+    rejects(
+      `x.${Buffer.from('[1]').toString('base64url')}.y`,
+      'not_jwt',
+      /not a JWT: its payload is not a JSON object/,
+    );
   });
 
   it('signIn masks the token first and makes no network call', async () => {
     const token = jwt(userClaims());
     const d = deps();
     const cfg: SignInConfig = {
-      method: 'accessToken', accessToken: token, tenantId: 'organizations', clientId: 'c',
-      authorityHost: 'https://login.microsoftonline.com', deviceCodeTimeoutMinutes: 15,
+      method: 'accessToken',
+      accessToken: token,
+      tenantId: 'organizations',
+      clientId: 'c',
+      authorityHost: 'https://login.microsoftonline.com',
+      deviceCodeTimeoutMinutes: 15,
     };
     const r = await signIn(cfg, d);
     assert.equal(r.accessToken, token);
@@ -108,8 +141,12 @@ describe('auth/accessToken', () => {
   it('signIn masks a wrong token before rejecting it', async () => {
     const d = deps();
     const cfg: SignInConfig = {
-      method: 'accessToken', accessToken: 'not-a-jwt-at-all', tenantId: 'organizations', clientId: 'c',
-      authorityHost: 'https://login.microsoftonline.com', deviceCodeTimeoutMinutes: 15,
+      method: 'accessToken',
+      accessToken: 'not-a-jwt-at-all',
+      tenantId: 'organizations',
+      clientId: 'c',
+      authorityHost: 'https://login.microsoftonline.com',
+      deviceCodeTimeoutMinutes: 15,
     };
     await assert.rejects(signIn(cfg, d), SignInError);
     assert.deepEqual(d.secrets, ['not-a-jwt-at-all']);

@@ -6,19 +6,32 @@ import { readRefreshToken } from '../../tasks/PatRotate/src/auth/tokenCache';
 
 describe('auth/msalApp: authority and knownAuthorities', () => {
   it('public cloud: no knownAuthorities (MSAL has its metadata)', () => {
-    assert.deepEqual(authorityFor('https://login.microsoftonline.com', 'organizations'),
-      { authority: 'https://login.microsoftonline.com/organizations', knownAuthorities: [] });
+    assert.deepEqual(authorityFor('https://login.microsoftonline.com', 'organizations'), {
+      authority: 'https://login.microsoftonline.com/organizations',
+      knownAuthorities: [],
+    });
     assert.deepEqual(authorityFor('https://login.microsoftonline.us/', 'tid').knownAuthorities, []);
   });
   it('other hosts: host:port, or host for 443', () => {
-    assert.deepEqual(authorityFor('https://127.0.0.1:4433', 'tid'), { authority: 'https://127.0.0.1:4433/tid', knownAuthorities: ['127.0.0.1:4433'] });
+    assert.deepEqual(authorityFor('https://127.0.0.1:4433', 'tid'), {
+      authority: 'https://127.0.0.1:4433/tid',
+      knownAuthorities: ['127.0.0.1:4433'],
+    });
     assert.deepEqual(authorityFor('https://login.example.com:443/', 'tid').knownAuthorities, ['login.example.com']);
-    assert.deepEqual(authorityFor('https://login.microsoftonline.com:8443', 'tid').knownAuthorities, ['login.microsoftonline.com:8443']);
+    assert.deepEqual(authorityFor('https://login.microsoftonline.com:8443', 'tid').knownAuthorities, [
+      'login.microsoftonline.com:8443',
+    ]);
   });
 });
 
 describe('auth/tokenCache: rotated refresh token', () => {
-  const entry = (home: string, secret: string) => ({ home_account_id: home, environment: 'e', credential_type: 'RefreshToken', client_id: 'c', secret });
+  const entry = (home: string, secret: string) => ({
+    home_account_id: home,
+    environment: 'e',
+    credential_type: 'RefreshToken',
+    client_id: 'c',
+    secret,
+  });
   it('picks the entry of the account', () => {
     const cache = JSON.stringify({ RefreshToken: { a: entry('u1.t', 'rt-1'), b: entry('u2.t', 'rt-2') } });
     assert.equal(readRefreshToken(cache, 'u2.t'), 'rt-2');

@@ -3,20 +3,26 @@ import { AZURE_CLI_CLIENT_ID } from '../../tasks/PatRotate/src/auth/types';
 import { ConfigError, parseConfig } from '../../tasks/PatRotate/src/config';
 
 const BASE: Record<string, string> = { organization: 'contoso', refreshToken: 'rt-secret', displayName: 'deploy' };
-const VARS: Record<string, string> = { 'System.TeamProject': 'Platform', 'System.CollectionUri': 'https://dev.azure.com/contoso/' };
+const VARS: Record<string, string> = {
+  'System.TeamProject': 'Platform',
+  'System.CollectionUri': 'https://dev.azure.com/contoso/',
+};
 
 function parse(inputs: Record<string, string>, vars: Record<string, string> = VARS) {
   return parseConfig({ input: (n) => inputs[n], variable: (n) => vars[n] });
 }
 
 function rejects(inputs: Record<string, string>, inputName: string, pattern: RegExp): void {
-  assert.throws(() => parse({ ...BASE, ...inputs }), (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.equal(e.input, inputName);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    return true;
-  });
+  assert.throws(
+    () => parse({ ...BASE, ...inputs }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.input, inputName);
+      assert.match(e.message, pattern);
+      assert.ok(!e.message.includes('\n'), 'one line');
+      return true;
+    },
+  );
 }
 
 describe('config', () => {
@@ -28,7 +34,11 @@ describe('config', () => {
     assert.equal(c.auth.tenantId, 'organizations');
     assert.equal(c.auth.authorityHost, 'https://login.microsoftonline.com');
     assert.equal(c.auth.deviceCodeTimeoutMinutes, 15);
-    assert.deepEqual(c.organization, { collectionUrl: 'https://dev.azure.com/contoso', patApiUrl: 'https://vssps.dev.azure.com/contoso', organization: 'contoso' });
+    assert.deepEqual(c.organization, {
+      collectionUrl: 'https://dev.azure.com/contoso',
+      patApiUrl: 'https://vssps.dev.azure.com/contoso',
+      organization: 'contoso',
+    });
     assert.equal(c.validityDays, 30);
     assert.equal(c.rotateWithinDays, 7);
     assert.equal(c.warnWithinDays, 14);
@@ -43,7 +53,7 @@ describe('config', () => {
     assert.ok(Object.isFrozen(c));
   });
 
-  it('uses the pipeline\'s own organization when organization is empty', () => {
+  it("uses the pipeline's own organization when organization is empty", () => {
     const c = parse({ ...BASE, organization: '' });
     assert.equal(c.organization.organization, 'contoso');
   });
@@ -51,7 +61,10 @@ describe('config', () => {
   it('reads selectors: exact name, prefix, id, all for list', () => {
     assert.deepEqual(parse(BASE).selector, { kind: 'name', displayName: 'deploy' });
     assert.deepEqual(parse({ ...BASE, displayName: 'svc-*' }).selector, { kind: 'prefix', prefix: 'svc-' });
-    assert.deepEqual(parse({ ...BASE, displayName: '', authorizationId: 'AAAAAAAA-0000-4000-8000-000000000001' }).selector, { kind: 'id', authorizationId: 'aaaaaaaa-0000-4000-8000-000000000001' });
+    assert.deepEqual(
+      parse({ ...BASE, displayName: '', authorizationId: 'AAAAAAAA-0000-4000-8000-000000000001' }).selector,
+      { kind: 'id', authorizationId: 'aaaaaaaa-0000-4000-8000-000000000001' },
+    );
     assert.deepEqual(parse({ ...BASE, displayName: '', operation: 'list' }).selector, { kind: 'all' });
   });
 
@@ -60,8 +73,17 @@ describe('config', () => {
   });
 
   it('reads a variable group target with its project', () => {
-    const c = parse({ ...BASE, target: 'variableGroup', variableGroup: 'pat-store', variableName: 'PAT.{displayName}' });
-    assert.deepEqual(c.target, { kind: 'variableGroup', variableName: 'PAT.{displayName}', ref: { group: 'pat-store', project: 'Platform' } });
+    const c = parse({
+      ...BASE,
+      target: 'variableGroup',
+      variableGroup: 'pat-store',
+      variableName: 'PAT.{displayName}',
+    });
+    assert.deepEqual(c.target, {
+      kind: 'variableGroup',
+      variableName: 'PAT.{displayName}',
+      ref: { group: 'pat-store', project: 'Platform' },
+    });
   });
 
   it('saves the refresh token in the storage group unless refreshTokenGroup is given', () => {
@@ -72,15 +94,30 @@ describe('config', () => {
   });
 
   const bad: [string, Record<string, string>, string, RegExp][] = [
-    ['unknown operation', { operation: 'rotat' }, 'operation', /'rotat' is not one of rotate, create, renew, revoke, list/],
+    [
+      'unknown operation',
+      { operation: 'rotat' },
+      'operation',
+      /'rotat' is not one of rotate, create, renew, revoke, list/,
+    ],
     ['unknown auth method', { authMethod: 'password' }, 'authMethod', /not one of refreshToken/],
     ['missing refresh token', { refreshToken: '' }, 'refreshToken', /required.*deviceCode/],
     ['missing username', { authMethod: 'usernamePassword', password: 'p' }, 'username', /required/],
     ['missing access token', { authMethod: 'accessToken' }, 'accessToken', /required/],
     ['http authority', { authorityHost: 'http://login.example' }, 'authorityHost', /https/],
-    ['authority with a path', { authorityHost: 'https://login.microsoftonline.com/contoso' }, 'authorityHost', /without a path: put the tenant in tenantId/],
+    [
+      'authority with a path',
+      { authorityHost: 'https://login.microsoftonline.com/contoso' },
+      'authorityHost',
+      /without a path: put the tenant in tenantId/,
+    ],
     ['authority that is no URL', { authorityHost: 'login' }, 'authorityHost', /is not a URL/],
-    ['deviceCode with a client secret', { authMethod: 'deviceCode', clientSecret: 's' }, 'clientSecret', /public client/],
+    [
+      'deviceCode with a client secret',
+      { authMethod: 'deviceCode', clientSecret: 's' },
+      'clientSecret',
+      /public client/,
+    ],
     ['bad client id', { clientId: 'my-app' }, 'clientId', /GUID/],
     ['bad scope', { scopes: 'vso.code vso.cod' }, 'scopes', /'vso.cod' is not a documented/],
     ['validity 0', { validityDays: '0' }, 'validityDays', /1 to 365/],
@@ -95,7 +132,12 @@ describe('config', () => {
     ['create with prefix', { operation: 'create', displayName: 'x*', scopes: 'vso.code' }, 'displayName', /exact name/],
     ['group target without group', { target: 'variableGroup' }, 'variableGroup', /name or id/],
     ['bad variable name', { variableName: 'my var' }, 'variableName', /not a valid variable name/],
-    ['refresh token store without group', { refreshTokenVariable: 'RT' }, 'refreshTokenGroup', /needs a variable group/],
+    [
+      'refresh token store without group',
+      { refreshTokenVariable: 'RT' },
+      'refreshTokenGroup',
+      /needs a variable group/,
+    ],
     ['createIfMissing without scopes', { createIfMissing: 'true' }, 'scopes', /createIfMissing/],
     ['http organization', { organization: 'http://dev.azure.com/contoso' }, 'organization', /./],
     ['bad retire mode', { retireOld: 'delete' }, 'retireOld', /revoke, shorten, keep/],
@@ -105,6 +147,9 @@ describe('config', () => {
   }
 
   it('rejects a group target with no project known', () => {
-    assert.throws(() => parse({ ...BASE, target: 'variableGroup', variableGroup: 'g' }, {}), (e: unknown) => e instanceof ConfigError && e.input === 'project');
+    assert.throws(
+      () => parse({ ...BASE, target: 'variableGroup', variableGroup: 'g' }, {}),
+      (e: unknown) => e instanceof ConfigError && e.input === 'project',
+    );
   });
 });

@@ -21,8 +21,16 @@ function pat(msLeft: number): ListedPat {
 
 function rotateWithin(days: number): PlanInput {
   return {
-    operation: 'rotate', selector: { kind: 'name', displayName: 'deploy' }, scopes: undefined, validityDays: 30, allOrgs: false,
-    rotateWithinDays: days, warnWithinDays: 14, createIfMissing: false, retireOld: 'revoke', target: { kind: 'none' },
+    operation: 'rotate',
+    selector: { kind: 'name', displayName: 'deploy' },
+    scopes: undefined,
+    validityDays: 30,
+    allOrgs: false,
+    rotateWithinDays: days,
+    warnWithinDays: 14,
+    createIfMissing: false,
+    retireOld: 'revoke',
+    target: { kind: 'none' },
   };
 }
 
@@ -51,7 +59,19 @@ describe('unit: days left ("in N days")', () => {
 
   it('agrees with rotateWithinDays: a PAT shown "in N days" is due exactly when N <= rotateWithinDays', () => {
     for (const within of [1, 3, 7]) {
-      for (const ms of [HOUR, DAY - 1, DAY, DAY + 1, 3 * DAY - 1, 3 * DAY, 3 * DAY + 1, 7 * DAY - HOUR, 7 * DAY, 7 * DAY + HOUR, 8 * DAY]) {
+      for (const ms of [
+        HOUR,
+        DAY - 1,
+        DAY,
+        DAY + 1,
+        3 * DAY - 1,
+        3 * DAY,
+        3 * DAY + 1,
+        7 * DAY - HOUR,
+        7 * DAY,
+        7 * DAY + HOUR,
+        8 * DAY,
+      ]) {
         const shown = Number(/^(\d+)/.exec(daysLeftText(ms))?.[1] ?? '1');
         const due = plan(rotateWithin(within), [pat(ms)], NOW).actions.some((a) => a.kind === 'rotate');
         assert.equal(due, shown <= within, `${ms} ms left, shown '${daysLeftText(ms)}', rotateWithinDays ${within}`);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
-import type { NewPatToken, PatCreateRequest, PatStatusFilter, PatToken, PatUpdateRequest } from '../../tasks/PatRotate/src/ado/types';
+import type {
+  NewPatToken,
+  PatCreateRequest,
+  PatStatusFilter,
+  PatToken,
+  PatUpdateRequest,
+} from '../../tasks/PatRotate/src/ado/types';
 import { execute, worst, type ExecuteDeps, type PatApi } from '../../tasks/PatRotate/src/rotation/execute';
 import { Ledger, RunStopping } from '../../tasks/PatRotate/src/rotation/ledger';
 import type { Action, ListedPat } from '../../tasks/PatRotate/src/rotation/plan';
@@ -27,7 +33,15 @@ class FakePats implements PatApi {
   create(req: PatCreateRequest): Promise<NewPatToken> {
     this.calls.push(`create ${req.displayName}`);
     const id = `new-${this.next++}`;
-    const made: NewPatToken = { authorizationId: id, displayName: req.displayName, scope: req.scope, targetAccounts: req.allOrgs ? null : ['org'], validFrom: NOW, validTo: req.validTo, token: `secret-${id}` };
+    const made: NewPatToken = {
+      authorizationId: id,
+      displayName: req.displayName,
+      scope: req.scope,
+      targetAccounts: req.allOrgs ? null : ['org'],
+      validFrom: NOW,
+      validTo: req.validTo,
+      token: `secret-${id}`,
+    };
     this.live.set(id, made);
     const failure = this.failCreate.shift()?.();
     if (failure) return Promise.reject(failure);
@@ -73,11 +87,27 @@ class FakeStore implements Store {
 }
 
 function old(name = 'deploy', days = 2): ListedPat {
-  return { authorizationId: `old-${name}`, displayName: name, scope: 'vso.code', targetAccounts: ['org'], validFrom: new Date(NOW.getTime() - 28 * DAY), validTo: new Date(NOW.getTime() + days * DAY), status: 'active' };
+  return {
+    authorizationId: `old-${name}`,
+    displayName: name,
+    scope: 'vso.code',
+    targetAccounts: ['org'],
+    validFrom: new Date(NOW.getTime() - 28 * DAY),
+    validTo: new Date(NOW.getTime() + days * DAY),
+    status: 'active',
+  };
 }
 
 function rotate(pat: ListedPat, retire: 'revoke' | 'shorten' | 'keep' = 'revoke'): Action {
-  return { kind: 'rotate', old: pat, scope: pat.scope, allOrgs: false, validTo: new Date(NOW.getTime() + 30 * DAY), variableName: `V.${pat.displayName}`, retire };
+  return {
+    kind: 'rotate',
+    old: pat,
+    scope: pat.scope,
+    allOrgs: false,
+    validTo: new Date(NOW.getTime() + 30 * DAY),
+    variableName: `V.${pat.displayName}`,
+    retire,
+  };
 }
 
 function setup(over: Partial<ExecuteDeps> = {}) {
@@ -89,7 +119,9 @@ function setup(over: Partial<ExecuteDeps> = {}) {
     store,
     verify: (token) => {
       pats.calls.push('verify');
-      return pats.live.has(token.replace('secret-', '')) ? Promise.resolve() : Promise.reject(new Error('not accepted'));
+      return pats.live.has(token.replace('secret-', ''))
+        ? Promise.resolve()
+        : Promise.reject(new Error('not accepted'));
     },
     setSecret: (v) => secrets.push(v),
     now: () => NOW,
@@ -108,7 +140,14 @@ describe('execute: rotate', () => {
     pats.add(old());
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, [
+      'create deploy',
+      'list active',
+      'verify',
+      'store V.deploy',
+      'read back',
+      'revoke old-deploy',
+    ]);
     assert.equal(store.values.get('V.deploy'), 'secret-new-1');
     assert.deepEqual(secrets, ['secret-new-1']);
     assert.equal(o.token, 'secret-new-1');
@@ -124,7 +163,10 @@ describe('execute: rotate', () => {
     assert.deepEqual(pats.calls, ['create deploy', 'list active', 'revoke new-1']);
     assert.equal(store.values.size, 0);
     assert.deepEqual([...pats.live.keys()], ['old-deploy']);
-    assert.match(o.notes.at(-1)!.text, /Verifying the new PAT failed: 401 for 30 s Rolled back: the new PAT new-1 was revoked/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /Verifying the new PAT failed: 401 for 30 s Rolled back: the new PAT new-1 was revoked/,
+    );
   });
 
   it('rolls back when the store refuses the write', async () => {
@@ -188,18 +230,30 @@ describe('execute: rotate', () => {
     });
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls, ['create deploy', 'list active', 'create deploy', 'list active', 'verify', 'store V.deploy', 'read back', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls, [
+      'create deploy',
+      'list active',
+      'create deploy',
+      'list active',
+      'verify',
+      'store V.deploy',
+      'read back',
+      'revoke old-deploy',
+    ]);
     assert.equal(store.values.get('V.deploy'), 'secret-new-2');
   });
 
-  it('revokes nothing after a lost create that made a PAT (it may be another run\'s), and names it', async () => {
+  it("revokes nothing after a lost create that made a PAT (it may be another run's), and names it", async () => {
     const { pats, store, deps } = setup();
     pats.add(old());
     pats.failCreate.push(() => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
     assert.deepEqual(pats.calls, ['create deploy', 'list active']);
-    assert.match(o.notes.at(-1)!.text, /new-1 named 'deploy' appeared meanwhile: made by this request .* or by another run, which may have stored it, so nothing was revoked/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /new-1 named 'deploy' appeared meanwhile: made by this request .* or by another run, which may have stored it, so nothing was revoked/,
+    );
     assert.equal(store.values.size, 0);
   });
 
@@ -215,7 +269,10 @@ describe('execute: rotate', () => {
     };
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.match(o.notes.at(-1)!.text, /Another run is rotating 'deploy' at the same time \(it created new-1\).*Rolled back: the new PAT new-2 was revoked/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /Another run is rotating 'deploy' at the same time \(it created new-1\).*Rolled back: the new PAT new-2 was revoked/,
+    );
     assert.equal(store.values.size, 0);
     assert.deepEqual([...pats.live.keys()].sort(), ['new-1', 'old-deploy']);
   });
@@ -223,7 +280,12 @@ describe('execute: rotate', () => {
   it('sees a rival run whose new PAT was already listed when this run began', async () => {
     const { pats, store, deps } = setup();
     pats.add(old());
-    const rival: PatToken = { ...old(), authorizationId: 'rival-1', validFrom: new Date(NOW.getTime() - 60_000), validTo: new Date(NOW.getTime() + 30 * DAY) };
+    const rival: PatToken = {
+      ...old(),
+      authorizationId: 'rival-1',
+      validFrom: new Date(NOW.getTime() - 60_000),
+      validTo: new Date(NOW.getTime() + 30 * DAY),
+    };
     pats.add(rival);
     deps.knownIds = new Set(['old-deploy', 'rival-1']);
     const [o] = await execute([rotate(old())], deps);
@@ -234,7 +296,12 @@ describe('execute: rotate', () => {
 
   it('does not mistake an old PAT of the same name (left by retireOld shorten) for a rival', async () => {
     const { pats, deps } = setup();
-    const superseded: PatToken = { ...old(), authorizationId: 'older', validFrom: new Date(NOW.getTime() - 40 * DAY), validTo: new Date(NOW.getTime() + 3_600_000) };
+    const superseded: PatToken = {
+      ...old(),
+      authorizationId: 'older',
+      validFrom: new Date(NOW.getTime() - 40 * DAY),
+      validTo: new Date(NOW.getTime() + 3_600_000),
+    };
     pats.add(superseded);
     pats.add(old());
     deps.knownIds = new Set(['old-deploy', 'older']);
@@ -251,7 +318,10 @@ describe('execute: rotate', () => {
     });
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.match(o.notes.at(-1)!.text, /(new-1, someone-else|someone-else, new-1) named 'deploy' appeared meanwhile.*nothing was revoked/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /(new-1, someone-else|someone-else, new-1) named 'deploy' appeared meanwhile.*nothing was revoked/,
+    );
     assert.ok(!pats.calls.some((c) => c.startsWith('revoke')));
   });
 
@@ -265,7 +335,10 @@ describe('execute: rotate', () => {
     pats.failCreate.push(lost, () => new AdoError('transient', 'socket hang up', { lostResponse: true }));
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'failed');
-    assert.match(o.notes.at(-1)!.text, /got no answer twice .*a PAT named 'deploy' created at about .* may be live and stored nowhere/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /got no answer twice .*a PAT named 'deploy' created at about .* may be live and stored nowhere/,
+    );
   });
 
   it('does not retry a create that was refused (policy)', async () => {
@@ -281,7 +354,11 @@ describe('execute: rotate', () => {
     const clamp = pats.create.bind(pats);
     pats.create = async (req) => ({ ...(await clamp(req)), validTo: new Date(NOW.getTime() + 7 * DAY) });
     const [o] = await execute([rotate(old())], deps);
-    assert.ok(o.notes.some((n) => n.level === 'warning' && /shortened the validity to 2026-11-30.*asked for 2026-12-23/.test(n.text)));
+    assert.ok(
+      o.notes.some(
+        (n) => n.level === 'warning' && /shortened the validity to 2026-11-30.*asked for 2026-12-23/.test(n.text),
+      ),
+    );
   });
 
   it('runs bulk actions with bounded concurrency; one failure does not stop the others', async () => {
@@ -300,7 +377,10 @@ describe('execute: rotate', () => {
     const olds = Array.from({ length: 8 }, (_, i) => old(`p${i}`));
     olds.forEach((p) => pats.add(p));
     deps.knownIds = new Set(olds.map((p) => p.authorizationId));
-    const outcomes = await execute(olds.map((p) => rotate(p)), deps);
+    const outcomes = await execute(
+      olds.map((p) => rotate(p)),
+      deps,
+    );
     assert.equal(peak, 3);
     assert.equal(outcomes.filter((o) => o.result === 'failed').length, 1);
     assert.equal(outcomes.filter((o) => o.result === 'succeeded').length, 7);
@@ -337,7 +417,13 @@ describe('execute: the store is read back', () => {
     store.dropWrites = 1;
     const [o] = await execute([rotate(old())], deps);
     assert.equal(o.result, 'succeeded');
-    assert.deepEqual(pats.calls.slice(3), ['store V.deploy', 'read back', 'store V.deploy', 'read back', 'revoke old-deploy']);
+    assert.deepEqual(pats.calls.slice(3), [
+      'store V.deploy',
+      'read back',
+      'store V.deploy',
+      'read back',
+      'revoke old-deploy',
+    ]);
     assert.equal(store.values.get('V.deploy'), 'secret-new-1');
   });
 
@@ -350,7 +436,10 @@ describe('execute: the store is read back', () => {
     assert.equal(pats.calls.filter((c) => c === 'store V.deploy').length, 3);
     assert.equal(pats.calls.at(-1), 'revoke new-1');
     assert.deepEqual([...pats.live.keys()], ['old-deploy']);
-    assert.match(o.notes.at(-1)!.text, /'V.deploy' was missing: fake store was written by someone else after each of 3 writes.*Rolled back: the new PAT new-1 was revoked/);
+    assert.match(
+      o.notes.at(-1)!.text,
+      /'V.deploy' was missing: fake store was written by someone else after each of 3 writes.*Rolled back: the new PAT new-1 was revoked/,
+    );
   });
 });
 
@@ -360,7 +449,11 @@ describe('execute: the create answer is checked against the request', () => {
     ['another name', (p) => ({ ...p, displayName: 'other' }), /its name is 'other' \(asked for 'deploy'\)/],
     ['a global PAT', (p) => ({ ...p, targetAccounts: null }), /it is global/],
     ['a validTo in the past', (p) => ({ ...p, validTo: new Date(NOW.getTime() - DAY) }), /validTo .* is already past/],
-    ['a validTo before validFrom', (p) => ({ ...p, validFrom: new Date(NOW.getTime() + 40 * DAY) }), /is not after its validFrom/],
+    [
+      'a validTo before validFrom',
+      (p) => ({ ...p, validFrom: new Date(NOW.getTime() + 40 * DAY) }),
+      /is not after its validFrom/,
+    ],
   ];
   for (const [what, change, message] of cases) {
     it(`rolls back ${what}, naming both values, and keeps the old PAT`, async () => {
@@ -384,7 +477,9 @@ describe('execute: the create answer is checked against the request', () => {
     pats.create = async (req) => ({ ...(await create({ ...req })), scope: 'vso.code' });
     const [o] = await execute([{ ...rotate(old()), scope: 'vso.code vso.build' } as Action], deps);
     assert.equal(o.result, 'succeeded');
-    assert.ok(o.notes.some((n) => n.level === 'warning' && /lacks scopes that were asked for \(vso.build\)/.test(n.text)));
+    assert.ok(
+      o.notes.some((n) => n.level === 'warning' && /lacks scopes that were asked for \(vso.build\)/.test(n.text)),
+    );
   });
 });
 
@@ -400,7 +495,10 @@ describe('ledger: a stop undoes what is safe to undo', () => {
     ledger.storing(['new-b']);
     pats.add({ ...old('a'), authorizationId: 'new-a' });
     pats.add({ ...old('b'), authorizationId: 'new-b' });
-    assert.deepEqual(said, ["New PAT new-a created for 'a' (not stored yet).", "New PAT new-b created for 'b' (not stored yet)."]);
+    assert.deepEqual(said, [
+      "New PAT new-a created for 'a' (not stored yet).",
+      "New PAT new-b created for 'b' (not stored yet).",
+    ]);
     const lines = await ledger.stop(pats, 2_000, new Set());
     assert.deepEqual(pats.calls, ['revoke new-a']);
     assert.match(lines.join('\n'), /revoked the new PAT new-a/);
@@ -409,7 +507,7 @@ describe('ledger: a stop undoes what is safe to undo', () => {
     assert.throws(() => ledger.createSent('c', NOW), RunStopping);
   });
 
-  it('names, and does not revoke, a PAT that appeared while a create had no answer (it may be another run\'s)', async () => {
+  it("names, and does not revoke, a PAT that appeared while a create had no answer (it may be another run's)", async () => {
     const { pats } = setup();
     const ledger = new Ledger();
     ledger.createSent('deploy', NOW);
@@ -417,7 +515,10 @@ describe('ledger: a stop undoes what is safe to undo', () => {
     pats.add({ ...old(), authorizationId: 'orphan', validFrom: NOW });
     const lines = await ledger.stop(pats, 2_000, new Set(['old-deploy']));
     assert.deepEqual(pats.calls, ['list active']);
-    assert.match(lines.join('\n'), /Left live: orphan \('deploy'\) appeared while this run's create had no answer.*not revoked/);
+    assert.match(
+      lines.join('\n'),
+      /Left live: orphan \('deploy'\) appeared while this run's create had no answer.*not revoked/,
+    );
   });
 
   it('never revokes a PAT listed before the run, even when an answer named it as new', async () => {
@@ -433,7 +534,10 @@ describe('ledger: a stop undoes what is safe to undo', () => {
     const ledger = new Ledger();
     const c = ledger.createSent('deploy', NOW);
     ledger.createAnswered(c, { authorizationId: 'new-1', displayName: 'deploy' });
-    const hang = { listAll: () => new Promise<PatToken[]>(() => undefined), revoke: () => new Promise<void>(() => undefined) };
+    const hang = {
+      listAll: () => new Promise<PatToken[]>(() => undefined),
+      revoke: () => new Promise<void>(() => undefined),
+    };
     const lines = await ledger.stop(hang, 50, new Set());
     assert.match(lines.join('\n'), /did not finish within 0 s.*\n.*Left live: the new PAT new-1/);
   });

@@ -8,7 +8,14 @@ import { directNetwork, requestTimeoutMs } from '../../tasks/PatRotate/src/net/n
 import { startFakeServer, type FakeServer } from '../helpers/fakeServer';
 import { startTcpCounter } from '../helpers/tcpCounter';
 
-const cfg: SignInConfig = { method: 'refreshToken', tenantId: 't', clientId: 'c', authorityHost: 'https://login.microsoftonline.com', deviceCodeTimeoutMinutes: 1, refreshToken: 'rt' };
+const cfg: SignInConfig = {
+  method: 'refreshToken',
+  tenantId: 't',
+  clientId: 'c',
+  authorityHost: 'https://login.microsoftonline.com',
+  deviceCodeTimeoutMinutes: 1,
+  refreshToken: 'rt',
+};
 
 async function authError(p: Promise<unknown>): Promise<AuthError> {
   try {
@@ -35,7 +42,11 @@ describe('auth/networkClient bounds (Entra calls)', () => {
     const other = await startTcpCounter();
     try {
       server.enqueue({ status: 307, headers: { Location: `http://127.0.0.1:${other.port}/t/oauth2/v2.0/token` } });
-      const e = await authError(client().sendPostRequestAsync(`${server.url}/t/oauth2/v2.0/token`, { body: 'grant_type=refresh_token&refresh_token=rt-secret' }));
+      const e = await authError(
+        client().sendPostRequestAsync(`${server.url}/t/oauth2/v2.0/token`, {
+          body: 'grant_type=refresh_token&refresh_token=rt-secret',
+        }),
+      );
       assert.equal(e.errorCode, 'redirect_refused');
       assert.equal(other.connections(), 0);
       assert.equal(server.log.length, 1);
@@ -99,8 +110,12 @@ describe('net requestTimeoutMs (PatRotate.RequestTimeoutSeconds)', () => {
 
   for (const bad of ['0', '601', '0x1E', '3e1', '1.5', '-5', 'ten', '+5']) {
     it(`refuses "${bad}" in one line naming the variable`, () => {
-      assert.throws(() => requestTimeoutMs(bad), (e: Error) =>
-        e.message === `The variable PatRotate.RequestTimeoutSeconds must be a whole number of seconds from 1 to 600, got "${bad}".`);
+      assert.throws(
+        () => requestTimeoutMs(bad),
+        (e: Error) =>
+          e.message ===
+          `The variable PatRotate.RequestTimeoutSeconds must be a whole number of seconds from 1 to 600, got "${bad}".`,
+      );
     });
   }
 });

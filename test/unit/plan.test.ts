@@ -105,21 +105,41 @@ describe('plan: rotate', () => {
   it('refuses an ambiguous name, listing both ids', () => {
     const a = pat('deploy', 3);
     const b = pat('deploy', 40);
-    throwsInput(() => plan(input(), [a, b], NOW), 'displayName', new RegExp(`${a.authorizationId}.*${b.authorizationId}`));
+    throwsInput(
+      () => plan(input(), [a, b], NOW),
+      'displayName',
+      new RegExp(`${a.authorizationId}.*${b.authorizationId}`),
+    );
   });
 
   it('fails on a missing name unless createIfMissing, which creates it', () => {
     throwsInput(() => plan(input(), [pat('other', 3)], NOW), 'displayName', /no PAT named 'deploy'.*createIfMissing/);
     const { actions } = plan(input({ createIfMissing: true, scopes: ['vso.code'] }), [], NOW);
-    assert.deepEqual(actions.map((a) => a.kind), ['create']);
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['create'],
+    );
   });
 
   it('selects by authorizationId, including an expired PAT', () => {
     const target = pat('x', -1);
-    const { actions } = plan(input({ selector: { kind: 'id', authorizationId: target.authorizationId } }), [pat('x', 3), target], NOW);
+    const { actions } = plan(
+      input({ selector: { kind: 'id', authorizationId: target.authorizationId } }),
+      [pat('x', 3), target],
+      NOW,
+    );
     assert.equal(actions.length, 1);
     assert.equal(actions[0].kind === 'rotate' && actions[0].old, target);
-    throwsInput(() => plan(input({ selector: { kind: 'id', authorizationId: 'ffffffff-0000-4000-8000-000000000000' } }), [target], NOW), 'authorizationId', /no PAT with id/);
+    throwsInput(
+      () =>
+        plan(
+          input({ selector: { kind: 'id', authorizationId: 'ffffffff-0000-4000-8000-000000000000' } }),
+          [target],
+          NOW,
+        ),
+      'authorizationId',
+      /no PAT with id/,
+    );
   });
 
   it('bulk rotation by prefix needs {displayName} in variableName, and names each variable', () => {
@@ -127,8 +147,14 @@ describe('plan: rotate', () => {
     const bulk = input({ selector: { kind: 'prefix', prefix: 'svc-' } });
     throwsInput(() => plan(bulk, pats, NOW), 'variableName', /\{displayName\}/);
     const { actions } = plan({ ...bulk, target: { kind: 'variable', variableName: 'PAT.{displayName}' } }, pats, NOW);
-    assert.deepEqual(actions.map((a) => a.kind), ['rotate', 'rotate', 'skip']);
-    assert.deepEqual(actions.map((a) => (a.kind === 'rotate' ? a.variableName : undefined)), ['PAT.svc-a', 'PAT.svc-b', undefined]);
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['rotate', 'rotate', 'skip'],
+    );
+    assert.deepEqual(
+      actions.map((a) => (a.kind === 'rotate' ? a.variableName : undefined)),
+      ['PAT.svc-a', 'PAT.svc-b', undefined],
+    );
   });
 
   it('after retireOld shorten or keep, rotates the newest PAT of a name and skips the superseded one quietly', () => {
@@ -136,31 +162,68 @@ describe('plan: rotate', () => {
     const newer = pat('deploy', 2, { validFrom: new Date(NOW.getTime() - 28 * DAY) });
     for (const retireOld of ['shorten', 'keep'] as const) {
       const { actions, warnings } = plan(input({ retireOld }), [older, newer], NOW);
-      assert.deepEqual(actions.map((a) => a.kind), ['skip', 'rotate']);
+      assert.deepEqual(
+        actions.map((a) => a.kind),
+        ['skip', 'rotate'],
+      );
       assert.equal(actions[1].kind === 'rotate' && actions[1].old, newer);
-      assert.match(actions[0].kind === 'skip' ? actions[0].reason : '', new RegExp(`superseded by .*${newer.authorizationId}`));
+      assert.match(
+        actions[0].kind === 'skip' ? actions[0].reason : '',
+        new RegExp(`superseded by .*${newer.authorizationId}`),
+      );
       assert.deepEqual(warnings, []);
     }
-    throwsInput(() => plan(input({ retireOld: 'shorten', operation: 'revoke' }), [older, newer], NOW), 'displayName', /2 PATs are named 'deploy'/);
+    throwsInput(
+      () => plan(input({ retireOld: 'shorten', operation: 'revoke' }), [older, newer], NOW),
+      'displayName',
+      /2 PATs are named 'deploy'/,
+    );
   });
 
   it('in bulk, acts on the newest PAT of each name only', () => {
     const a1 = pat('svc-a', 1, { validFrom: new Date(NOW.getTime() - 30 * DAY) });
     const a2 = pat('svc-a', 1, { validFrom: new Date(NOW.getTime() - 2 * DAY) });
     const b = pat('svc-b', 1);
-    const { actions } = plan(input({ rotateWithinDays: 0, selector: { kind: 'prefix', prefix: 'svc-' }, target: { kind: 'variable', variableName: 'P.{displayName}' } }), [a1, a2, b], NOW);
-    assert.deepEqual(actions.map((x) => (x.kind === 'rotate' ? x.old : x.kind === 'skip' ? `skip ${x.pat.authorizationId}` : x.kind)), [`skip ${a1.authorizationId}`, a2, b]);
+    const { actions } = plan(
+      input({
+        rotateWithinDays: 0,
+        selector: { kind: 'prefix', prefix: 'svc-' },
+        target: { kind: 'variable', variableName: 'P.{displayName}' },
+      }),
+      [a1, a2, b],
+      NOW,
+    );
+    assert.deepEqual(
+      actions.map((x) => (x.kind === 'rotate' ? x.old : x.kind === 'skip' ? `skip ${x.pat.authorizationId}` : x.kind)),
+      [`skip ${a1.authorizationId}`, a2, b],
+    );
   });
 
   it('refuses a bulk rotation with target none: the new values would be lost', () => {
-    throwsInput(() => plan(input({ selector: { kind: 'prefix', prefix: 'svc-' }, target: { kind: 'none' } }), [pat('svc-a', 1)], NOW), 'target', /would be lost/);
+    throwsInput(
+      () =>
+        plan(input({ selector: { kind: 'prefix', prefix: 'svc-' }, target: { kind: 'none' } }), [pat('svc-a', 1)], NOW),
+      'target',
+      /would be lost/,
+    );
     assert.equal(plan(input({ target: { kind: 'none' } }), [pat('deploy', 1)], NOW).actions[0].kind, 'rotate');
   });
 
   it('refuses two PATs whose variable names collide after sanitising or case-folding', () => {
-    const bulk = input({ selector: { kind: 'prefix', prefix: 'svc' }, target: { kind: 'variable', variableName: 'P.{displayName}' } });
-    throwsInput(() => plan(bulk, [pat('svc a', 1), pat('svc_a', 1)], NOW), 'variableName', /'svc a' and 'svc_a' would both be stored as 'P.svc_a'/);
-    throwsInput(() => plan(bulk, [pat('svc-B', 1), pat('svc-b', 1)], NOW), 'variableName', /'svc-B' and 'svc-b' would both be stored/);
+    const bulk = input({
+      selector: { kind: 'prefix', prefix: 'svc' },
+      target: { kind: 'variable', variableName: 'P.{displayName}' },
+    });
+    throwsInput(
+      () => plan(bulk, [pat('svc a', 1), pat('svc_a', 1)], NOW),
+      'variableName',
+      /'svc a' and 'svc_a' would both be stored as 'P.svc_a'/,
+    );
+    throwsInput(
+      () => plan(bulk, [pat('svc-B', 1), pat('svc-b', 1)], NOW),
+      'variableName',
+      /'svc-B' and 'svc-b' would both be stored/,
+    );
   });
 
   it('a prefix matching nothing plans nothing (no error)', () => {
@@ -168,9 +231,20 @@ describe('plan: rotate', () => {
   });
 
   it('sanitises a display name used in a variable name', () => {
-    const { actions } = plan(input({ target: { kind: 'variable', variableName: 'PAT.{displayName}' } }), [pat('deploy', 1, { displayName: 'deploy' })], NOW);
+    const { actions } = plan(
+      input({ target: { kind: 'variable', variableName: 'PAT.{displayName}' } }),
+      [pat('deploy', 1, { displayName: 'deploy' })],
+      NOW,
+    );
     assert.equal(actions[0].kind === 'rotate' && actions[0].variableName, 'PAT.deploy');
-    const odd = plan(input({ selector: { kind: 'name', displayName: 'my pat/1' }, target: { kind: 'variable', variableName: '{displayName}' } }), [pat('my pat/1', 1)], NOW);
+    const odd = plan(
+      input({
+        selector: { kind: 'name', displayName: 'my pat/1' },
+        target: { kind: 'variable', variableName: '{displayName}' },
+      }),
+      [pat('my pat/1', 1)],
+      NOW,
+    );
     assert.equal(odd.actions[0].kind === 'rotate' && odd.actions[0].variableName, 'my_pat_1');
   });
 
@@ -185,7 +259,11 @@ describe('plan: rotate', () => {
 
 describe('plan: create, renew, revoke, list', () => {
   it('create makes a new PAT with the given scopes and validity', () => {
-    const { actions } = plan(input({ operation: 'create', scopes: ['vso.code', 'vso.build'], allOrgs: false }), [pat('deploy', -4)], NOW);
+    const { actions } = plan(
+      input({ operation: 'create', scopes: ['vso.code', 'vso.build'], allOrgs: false }),
+      [pat('deploy', -4)],
+      NOW,
+    );
     assert.equal(actions.length, 1);
     const a = actions[0];
     assert.ok(a.kind === 'create');
@@ -195,7 +273,11 @@ describe('plan: create, renew, revoke, list', () => {
   });
 
   it('create refuses a name a live PAT already has and suggests rotate', () => {
-    throwsInput(() => plan(input({ operation: 'create', scopes: ['vso.code'] }), [pat('deploy', 20)], NOW), 'displayName', /already exists.*rotate/);
+    throwsInput(
+      () => plan(input({ operation: 'create', scopes: ['vso.code'] }), [pat('deploy', 20)], NOW),
+      'displayName',
+      /already exists.*rotate/,
+    );
   });
 
   it('renew moves validTo of a due PAT, skips fresh ones and never shortens', () => {
@@ -214,13 +296,27 @@ describe('plan: create, renew, revoke, list', () => {
   });
 
   it('revoke by prefix selects every live match', () => {
-    const r = plan(input({ operation: 'revoke', selector: { kind: 'prefix', prefix: 'tmp-' } }), [pat('tmp-1', 3), pat('tmp-2', 90), pat('keep', 1)], NOW);
-    assert.deepEqual(r.actions.map((a) => a.kind), ['revoke', 'revoke']);
+    const r = plan(
+      input({ operation: 'revoke', selector: { kind: 'prefix', prefix: 'tmp-' } }),
+      [pat('tmp-1', 3), pat('tmp-2', 90), pat('keep', 1)],
+      NOW,
+    );
+    assert.deepEqual(
+      r.actions.map((a) => a.kind),
+      ['revoke', 'revoke'],
+    );
   });
 
   it('list reports every selected PAT and warns for the expiring and the expired', () => {
-    const r = plan(input({ operation: 'list', selector: { kind: 'all' } }), [pat('a', 3), pat('b', 100), pat('c', -1)], NOW);
-    assert.deepEqual(r.actions.map((a) => a.kind), ['list', 'list', 'list']);
+    const r = plan(
+      input({ operation: 'list', selector: { kind: 'all' } }),
+      [pat('a', 3), pat('b', 100), pat('c', -1)],
+      NOW,
+    );
+    assert.deepEqual(
+      r.actions.map((a) => a.kind),
+      ['list', 'list', 'list'],
+    );
     assert.equal(r.warnings.length, 2);
     assert.match(r.warnings[1], /expired on/);
   });
@@ -236,14 +332,46 @@ describe('plan: global PATs and protected names', () => {
   });
 
   it('warns when a prefix revoke would revoke a global PAT', () => {
-    const { warnings } = plan(input({ operation: 'revoke', selector: { kind: 'prefix', prefix: 'svc-' } }), [pat('svc-a', 20, { targetAccounts: null }), pat('svc-b', 20)], NOW);
+    const { warnings } = plan(
+      input({ operation: 'revoke', selector: { kind: 'prefix', prefix: 'svc-' } }),
+      [pat('svc-a', 20, { targetAccounts: null }), pat('svc-b', 20)],
+      NOW,
+    );
     assert.equal(warnings.filter((w) => /Revoking PAT 'svc-a' .* which is global/.test(w)).length, 1);
     assert.ok(!warnings.some((w) => /svc-b/.test(w)));
   });
 
   it('refuses a {displayName} expansion that is the refresh token variable or a reserved name', () => {
-    const group = { kind: 'variableGroup' as const, variableName: 'PAT.{displayName}', ref: { group: 'g', project: 'p' } };
-    throwsInput(() => plan(input({ target: group, protectedVariables: [{ name: 'pat.deploy', why: 'the refresh token\'s variable in the same group' }] }), [pat('deploy', 2)], NOW), 'variableName', /would be stored as 'PAT.deploy', the refresh token's variable/);
-    throwsInput(() => plan(input({ selector: { kind: 'prefix', prefix: 'Build.' }, target: { kind: 'variable', variableName: '{displayName}' } }), [pat('Build.Token', 2)], NOW), 'variableName', /'Build.Token' is a name the agent reserves/);
+    const group = {
+      kind: 'variableGroup' as const,
+      variableName: 'PAT.{displayName}',
+      ref: { group: 'g', project: 'p' },
+    };
+    throwsInput(
+      () =>
+        plan(
+          input({
+            target: group,
+            protectedVariables: [{ name: 'pat.deploy', why: "the refresh token's variable in the same group" }],
+          }),
+          [pat('deploy', 2)],
+          NOW,
+        ),
+      'variableName',
+      /would be stored as 'PAT.deploy', the refresh token's variable/,
+    );
+    throwsInput(
+      () =>
+        plan(
+          input({
+            selector: { kind: 'prefix', prefix: 'Build.' },
+            target: { kind: 'variable', variableName: '{displayName}' },
+          }),
+          [pat('Build.Token', 2)],
+          NOW,
+        ),
+      'variableName',
+      /'Build.Token' is a name the agent reserves/,
+    );
   });
 });

@@ -45,7 +45,14 @@ export function agentNetwork(): NetworkSettings {
         tl.setSecret(proxy.proxyPassword);
         masked = true;
       }
-      return proxy ? { proxyUrl: proxy.proxyUrl, proxyUsername: proxy.proxyUsername, proxyPassword: proxy.proxyPassword, proxyBypassHosts: proxy.proxyBypassHosts } : undefined;
+      return proxy
+        ? {
+            proxyUrl: proxy.proxyUrl,
+            proxyUsername: proxy.proxyUsername,
+            proxyPassword: proxy.proxyPassword,
+            proxyBypassHosts: proxy.proxyBypassHosts,
+          }
+        : undefined;
     },
     cert,
     ignoreSslError: (tl.getVariable('Agent.SkipCertValidation') ?? '').toLowerCase() === 'true',
@@ -62,7 +69,11 @@ function jobAccessToken(): string | undefined {
 
 /** The agent of a real pipeline run. */
 export function taskLibAgent(): Agent {
-  const results = { succeeded: tl.TaskResult.Succeeded, succeededWithIssues: tl.TaskResult.SucceededWithIssues, failed: tl.TaskResult.Failed };
+  const results = {
+    succeeded: tl.TaskResult.Succeeded,
+    succeededWithIssues: tl.TaskResult.SucceededWithIssues,
+    failed: tl.TaskResult.Failed,
+  };
   return {
     input: readInput,
     variable: (name) => tl.getVariable(name),

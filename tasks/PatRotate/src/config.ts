@@ -1,5 +1,8 @@
 // Every task input read and validated once, into a typed, immutable Config. Bad input fails here, before sign-in
 // and before any write, with one line that names the input, what is wrong and how to fix it.
+import { parseSelector, type Selector } from './selector';
+import { ConfigError } from './configError';
+import { checkVariableName, isOutputName, OUTPUT_CLASH, sameVariable } from './variableNames';
 import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
@@ -20,12 +23,7 @@ export type TargetConfig =
   | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
   | { kind: 'none' };
 
-/** Which PATs the operation applies to. */
-export type Selector =
-  | { kind: 'id'; authorizationId: string }
-  | { kind: 'name'; displayName: string }
-  | { kind: 'prefix'; prefix: string }
-  | { kind: 'all' };
+export type { Selector } from './selector';
 
 export interface Config {
   readonly organization: { collectionUrl: string; patApiUrl: string; organization: string };
@@ -50,26 +48,16 @@ export interface Config {
   readonly dryRun: boolean;
 }
 
+export { ConfigError } from './configError';
+
 /** What the config reader needs from the agent: inputs and pipeline variables, as strings. */
 export interface InputSource {
   input(name: string): string | undefined;
   variable(name: string): string | undefined;
 }
 
-/** A bad input: `input` is the task input to fix. The message is the whole line the user sees. */
-export class ConfigError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input '${input}': ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
 export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const VARIABLE_NAME = /^[A-Za-z0-9._{}-]+$/;
 
 export function parseConfig(src: InputSource): Config {
   const text = (name: string, fallback = ''): string => (src.input(name) ?? '').trim() || fallback;
@@ -112,7 +100,10 @@ export function parseConfig(src: InputSource): Config {
   const scopes = scopesText ? splitScopes(scopesText) : undefined;
   for (const s of scopes ?? []) {
     if (!isDocumentedScope(s)) {
-      throw new ConfigError('scopes', `'${s}' is not a documented Azure DevOps scope: use names such as vso.code or vso.packaging_write (app_token = full access).`);
+      throw new ConfigError(
+        'scopes',
+        `'${s}' is not a documented Azure DevOps scope: use names such as vso.code or vso.packaging_write (app_token = full access).`,
+      );
     }
   }
   if (operation === 'create' && !scopes) {
@@ -124,7 +115,10 @@ export function parseConfig(src: InputSource): Config {
     throw new ConfigError('scopes', 'createIfMissing needs the scopes to give a PAT it creates.');
   }
   if (createIfMissing && operation === 'rotate' && selector.kind !== 'name') {
-    throw new ConfigError('createIfMissing', 'needs an exact displayName (no authorizationId, no trailing *) to know what to create.');
+    throw new ConfigError(
+      'createIfMissing',
+      'needs an exact displayName (no authorizationId, no trailing *) to know what to create.',
+    );
   }
 
   const project = text('project', src.variable('System.TeamProject') ?? '');
@@ -135,17 +129,31 @@ export function parseConfig(src: InputSource): Config {
   let refreshTokenStore: Config['refreshTokenStore'];
   if (refreshTokenVariable) {
     if (auth.method === 'accessToken') {
-      throw new ConfigError('refreshTokenVariable', 'the accessToken method has no refresh token to save: clear refreshTokenVariable.');
+      throw new ConfigError(
+        'refreshTokenVariable',
+        'the accessToken method has no refresh token to save: clear refreshTokenVariable.',
+      );
     }
     checkVariableName('refreshTokenVariable', refreshTokenVariable);
     const group = text('refreshTokenGroup', text('variableGroup'));
     if (!group) {
-      throw new ConfigError('refreshTokenGroup', 'refreshTokenVariable needs a variable group to save the refresh token in: set refreshTokenGroup (or variableGroup).');
+      throw new ConfigError(
+        'refreshTokenGroup',
+        'refreshTokenVariable needs a variable group to save the refresh token in: set refreshTokenGroup (or variableGroup).',
+      );
     }
-    if (!project) throw new ConfigError('project', 'the refresh token\'s variable group needs its project: set project.');
+    if (!project)
+      throw new ConfigError('project', "the refresh token's variable group needs its project: set project.");
     refreshTokenStore = { variableName: refreshTokenVariable, ref: { group, project } };
-    if (target.kind === 'variableGroup' && sameGroupRef(target.ref, refreshTokenStore.ref) && sameVariable(target.variableName, refreshTokenVariable)) {
-      throw new ConfigError('variableName', `'${target.variableName}' is refreshTokenVariable in the same variable group: a PAT stored there would overwrite the refresh token and the next run could not sign in. Use another variableName.`);
+    if (
+      target.kind === 'variableGroup' &&
+      sameGroupRef(target.ref, refreshTokenStore.ref) &&
+      sameVariable(target.variableName, refreshTokenVariable)
+    ) {
+      throw new ConfigError(
+        'variableName',
+        `'${target.variableName}' is refreshTokenVariable in the same variable group: a PAT stored there would overwrite the refresh token and the next run could not sign in. Use another variableName.`,
+      );
     }
   }
 
@@ -176,19 +184,32 @@ type Choice = <T extends string>(name: string, options: readonly T[], fallback: 
 type Int = (name: string, fallback: number, min: number, max: number) => number;
 
 function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
-  const method = choice<AuthMethod>('authMethod', ['refreshToken', 'deviceCode', 'usernamePassword', 'accessToken'], 'refreshToken');
+  const method = choice<AuthMethod>(
+    'authMethod',
+    ['refreshToken', 'deviceCode', 'usernamePassword', 'accessToken'],
+    'refreshToken',
+  );
   const authorityHost = text('authorityHost', DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '');
   let host: URL;
   try {
     host = new URL(authorityHost);
   } catch {
-    throw new ConfigError('authorityHost', `'${authorityHost}' is not a URL: use https://login.microsoftonline.com or your cloud's authority host.`);
+    throw new ConfigError(
+      'authorityHost',
+      `'${authorityHost}' is not a URL: use https://login.microsoftonline.com or your cloud's authority host.`,
+    );
   }
   if (host.protocol !== 'https:') {
-    throw new ConfigError('authorityHost', `'${authorityHost}' must use https (Entra and MSAL accept only https authorities).`);
+    throw new ConfigError(
+      'authorityHost',
+      `'${authorityHost}' must use https (Entra and MSAL accept only https authorities).`,
+    );
   }
   if (host.pathname.replace(/\/+$/, '') !== '' || host.search || host.hash || host.username || host.password) {
-    throw new ConfigError('authorityHost', `'${authorityHost}' must be just https://host[:port], without a path: put the tenant in tenantId.`);
+    throw new ConfigError(
+      'authorityHost',
+      `'${authorityHost}' must be just https://host[:port], without a path: put the tenant in tenantId.`,
+    );
   }
   const clientId = text('clientId', AZURE_CLI_CLIENT_ID);
   if (!GUID.test(clientId)) throw new ConfigError('clientId', `'${clientId}' is not an application (client) id GUID.`);
@@ -205,7 +226,10 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     deviceCodeTimeoutMinutes: int('deviceCodeTimeoutMinutes', 15, 1, 60),
   };
   if (!/^[A-Za-z0-9.-]+$/.test(cfg.tenantId)) {
-    throw new ConfigError('tenantId', `'${cfg.tenantId}' is not a tenant id or domain: use a GUID, a domain such as contoso.onmicrosoft.com, or organizations.`);
+    throw new ConfigError(
+      'tenantId',
+      `'${cfg.tenantId}' is not a tenant id or domain: use a GUID, a domain such as contoso.onmicrosoft.com, or organizations.`,
+    );
   }
   const required: Partial<Record<AuthMethod, (keyof SignInConfig)[]>> = {
     refreshToken: ['refreshToken'],
@@ -213,39 +237,21 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     accessToken: ['accessToken'],
   };
   if (method === 'deviceCode' && cfg.clientSecret) {
-    throw new ConfigError('clientSecret', 'the deviceCode method runs as a public client: leave clientSecret empty, and enable "Allow public client flows" on the app registration.');
+    throw new ConfigError(
+      'clientSecret',
+      'the deviceCode method runs as a public client: leave clientSecret empty, and enable "Allow public client flows" on the app registration.',
+    );
   }
   for (const name of required[method] ?? []) {
     if (!cfg[name]) {
-      const hint = method === 'refreshToken'
-        ? 'pass the secret variable that holds it, e.g. refreshToken: $(PatRotate.RefreshToken); to get a first one, run once with authMethod deviceCode.'
-        : `authMethod ${method} needs it.`;
+      const hint =
+        method === 'refreshToken'
+          ? 'pass the secret variable that holds it, e.g. refreshToken: $(PatRotate.RefreshToken); to get a first one, run once with authMethod deviceCode.'
+          : `authMethod ${method} needs it.`;
       throw new ConfigError(name, `is required: ${hint}`);
     }
   }
   return cfg;
-}
-
-function parseSelector(authorizationId: string, displayName: string, operation: Operation): Selector {
-  if (authorizationId && displayName && operation !== 'create') {
-    throw new ConfigError('authorizationId', 'give either authorizationId or displayName, not both.');
-  }
-  if (operation === 'create') {
-    if (!displayName) throw new ConfigError('displayName', 'create needs the name of the new PAT.');
-    if (displayName.endsWith('*')) throw new ConfigError('displayName', 'create needs an exact name, not a prefix ending in *.');
-    return { kind: 'name', displayName };
-  }
-  if (authorizationId) {
-    if (!GUID.test(authorizationId)) throw new ConfigError('authorizationId', `'${authorizationId}' is not a PAT authorization id (a GUID).`);
-    return { kind: 'id', authorizationId: authorizationId.toLowerCase() };
-  }
-  if (displayName.endsWith('*')) {
-    const prefix = displayName.slice(0, -1);
-    return prefix ? { kind: 'prefix', prefix } : { kind: 'all' };
-  }
-  if (displayName) return { kind: 'name', displayName };
-  if (operation === 'list') return { kind: 'all' };
-  throw new ConfigError('displayName', `${operation} needs displayName (exact, or a prefix ending in *) or authorizationId to know which PATs to ${operation}.`);
 }
 
 function parseTarget(text: Text, choice: Choice, project: string): TargetConfig {
@@ -258,42 +264,13 @@ function parseTarget(text: Text, choice: Choice, project: string): TargetConfig 
     return { kind, variableName };
   }
   const group = text('variableGroup');
-  if (!group) throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
-  if (!project) throw new ConfigError('project', 'the variable group\'s project is unknown: set project.');
+  if (!group)
+    throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
+  if (!project) throw new ConfigError('project', "the variable group's project is unknown: set project.");
   return { kind, variableName, ref: { group, project } };
-}
-
-function checkVariableName(input: string, name: string): void {
-  if (!VARIABLE_NAME.test(name)) {
-    throw new ConfigError(input, `'${name}' is not a valid variable name: use letters, digits, '.', '_' and '-' (and {displayName}).`);
-  }
-  const reserved = reservedVariableName(name);
-  if (reserved) throw new ConfigError(input, reserved);
-}
-
-/** Prefixes (and names) the agent keeps for itself: a task may not set them, or setting them would change the job. */
-const RESERVED = /^(system|agent|build|release|pipeline|task|endpoint|secret)\.|^path$/i;
-
-/** Why `name` may not be used for a variable, or undefined when it may. */
-export function reservedVariableName(name: string): string | undefined {
-  if (!RESERVED.test(name)) return undefined;
-  return `'${name}' is a name the agent reserves (System.*, Agent.*, Build.*, Release.*, Pipeline.*, Task.*, Endpoint.*, Secret.*, PATH): choose another name, e.g. 'PAT.${name.replace(/^[^.]*\./, '')}'.`;
-}
-
-/** The task's own output variables: a PAT stored as a pipeline variable (also an output) of one of these names would clash. */
-const OUTPUT_NAMES = ['token', 'authorizationId', 'validTo', 'action', 'count', 'refreshToken'];
-export const OUTPUT_CLASH = `is the name of one of the task's own output variables (${OUTPUT_NAMES.join(', ')}): choose another variableName.`;
-
-export function isOutputName(name: string): boolean {
-  return OUTPUT_NAMES.some((o) => sameVariable(o, name));
 }
 
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */
 function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
   return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
-}
-
-/** Pipeline variable names are case-insensitive. */
-export function sameVariable(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }

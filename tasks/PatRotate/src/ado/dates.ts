@@ -1,16 +1,19 @@
 // Azure DevOps writes .NET dates: ISO 8601 UTC with 0–7 fractional digits, trailing zeros trimmed
 // ("2020-12-01T23:46:23.32Z", "…52.1033333Z"). Date.parse handles only some of these forms reliably.
 
-const ADO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/;
+const ADO_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** Parses an Azure DevOps date (no zone means UTC); throws RangeError when it is not one. */
 export function parseAdoDate(text: string): Date {
   const m = ADO_DATE.exec(text.trim());
   if (!m) throw new RangeError(`not an ISO 8601 date: "${text}"`);
   const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
+  const hour = Number(h),
+    minute = Number(mi),
+    second = Number(s);
   // Fractions finer than a millisecond are rounded; Date keeps milliseconds only.
   const ms = frac === '' ? 0 : Math.round(Number(`0.${frac}`) * 1000);
   let t = Date.UTC(year, month - 1, day, hour, minute, second) + ms;
@@ -19,7 +22,9 @@ export function parseAdoDate(text: string): Date {
     check.getUTCFullYear() !== year ||
     check.getUTCMonth() !== month - 1 ||
     check.getUTCDate() !== day ||
-    hour > 23 || minute > 59 || second > 59
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
   ) {
     throw new RangeError(`not a valid date: "${text}"`);
   }

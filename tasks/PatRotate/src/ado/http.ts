@@ -30,7 +30,12 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, maxTotalMs: 60_000, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  maxTotalMs: 60_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+};
 
 export interface RetryInfo {
   method: HttpMethod;
@@ -94,7 +99,10 @@ export class AdoHttp {
       } catch (caught) {
         // Sent, and no answer came back: that attempt may still land, whatever later attempts answer.
         if (caught instanceof AdoError && caught.unanswered) unanswered = true;
-        const e = caught instanceof AdoError && unanswered && !caught.unanswered ? new AdoError(caught.kind, caught.message, { ...caught, unanswered }) : caught;
+        const e =
+          caught instanceof AdoError && unanswered && !caught.unanswered
+            ? new AdoError(caught.kind, caught.message, { ...caught, unanswered })
+            : caught;
         if (!(e instanceof AdoError) || !e.retryable || !mayRetry(e) || attempt >= this.policy.maxAttempts) throw e;
         const delayMs = e.retryAfterMs ?? this.backoff(attempt);
         // Fake sleeps do not move the clock, so the time spent sleeping counts on its own too.
@@ -144,7 +152,9 @@ export class AdoHttp {
     let location: string | string[] | undefined;
     try {
       const { client, handler } = this.clientFor(url);
-      const res = await boundedExchange(client, handler, method, url, data, headers, { deadlineMs: deadlineMs(this.network) });
+      const res = await boundedExchange(client, handler, method, url, data, headers, {
+        deadlineMs: deadlineMs(this.network),
+      });
       status = res.status;
       contentType = String(res.headers['content-type'] ?? '');
       retryAfter = res.headers['retry-after'];
@@ -187,7 +197,14 @@ export class AdoHttp {
     if (!entry) {
       // requestOptionsFor refuses redirects: they would carry the Authorization header to wherever they point.
       const handler = new AbortHandler();
-      entry = { client: new HttpClient(this.options.userAgent ?? 'PatRotate/1', [handler], requestOptionsFor(this.network, url)), handler };
+      entry = {
+        client: new HttpClient(
+          this.options.userAgent ?? 'PatRotate/1',
+          [handler],
+          requestOptionsFor(this.network, url),
+        ),
+        handler,
+      };
       this.clients.set(origin, entry);
     }
     return entry;
@@ -200,7 +217,9 @@ function isSignInRedirect(location: string | string[] | undefined, from: string)
   if (!value) return true;
   try {
     const to = new URL(value, from);
-    return /(^|\.)(visualstudio\.com|microsoftonline\.com|live\.com)$/i.test(to.hostname) || /\/_signin\b/i.test(to.pathname);
+    return (
+      /(^|\.)(visualstudio\.com|microsoftonline\.com|live\.com)$/i.test(to.hostname) || /\/_signin\b/i.test(to.pathname)
+    );
   } catch {
     return false;
   }

@@ -45,7 +45,9 @@ function resolveUrl(text: string, source: string): OrganizationUrls {
     throw invalid(text, source);
   }
   if (url.protocol !== 'https:') {
-    throw new Error(`"${text}"${from(source)} must use https: give the organization name (e.g. "contoso") or its https URL`);
+    throw new Error(
+      `"${text}"${from(source)} must use https: give the organization name (e.g. "contoso") or its https URL`,
+    );
   }
   if (url.username || url.password || url.search || url.hash) throw invalid(text, source);
   const host = url.hostname.toLowerCase();

@@ -97,10 +97,16 @@ export class VariableGroupClient {
       credential: this.credential,
     });
     if (!isGroupJson(fresh)) {
-      throw new AdoError('notFound', `Variable group '${group.name}' (id ${group.id}) no longer exists in project '${group.project}'`);
+      throw new AdoError(
+        'notFound',
+        `Variable group '${group.name}' (id ${group.id}) no longer exists in project '${group.project}'`,
+      );
     }
     if (fresh.id !== group.id) {
-      throw new AdoError('protocol', `Reading variable group ${group.id} answered with group ${fresh.id}; nothing was written`);
+      throw new AdoError(
+        'protocol',
+        `Reading variable group ${group.id} answered with group ${fresh.id}; nothing was written`,
+      );
     }
     return toVariableGroup(fresh, group.project);
   }
@@ -112,13 +118,20 @@ export class VariableGroupClient {
    * PUT is overwritten, and a PUT of theirs built on an older read drops what this one added. Callers read the group
    * back afterwards (see rotation/stores.ts) to find that out.
    */
-  async replace(current: VariableGroup, values: Record<string, string>, identityLabel?: string): Promise<VariableGroup> {
+  async replace(
+    current: VariableGroup,
+    values: Record<string, string>,
+    identityLabel?: string,
+  ): Promise<VariableGroup> {
     refuseKeyVault(current);
     const variables: Record<string, VariableValue> = {};
     for (const [key, v] of Object.entries(current.variables)) {
       if (!v.isSecret && (v.value === null || v.value === undefined)) {
         // A secret read back without its flag: writing it back as it came would erase its value.
-        throw new AdoError('protocol', `Variable group '${current.name}' came back with variable '${key}' without a value and not marked secret; writing the group back could erase it, so nothing was written`);
+        throw new AdoError(
+          'protocol',
+          `Variable group '${current.name}' came back with variable '${key}' without a value and not marked secret; writing the group back could erase it, so nothing was written`,
+        );
       }
       // A secret sent back with value null keeps its stored value (the contract every Microsoft client relies on).
       variables[key] = v.isSecret ? { ...v, isSecret: true, value: null } : { ...v };
@@ -127,7 +140,8 @@ export class VariableGroupClient {
       // Pipeline variable names are case-insensitive: an existing key is updated rather than given a twin.
       const target = variableKey(current, name) ?? name;
       const readOnly = current.variables[target]?.isReadOnly;
-      variables[target] = readOnly === undefined ? { value, isSecret: true } : { value, isSecret: true, isReadOnly: readOnly };
+      variables[target] =
+        readOnly === undefined ? { value, isSecret: true } : { value, isSecret: true, isReadOnly: readOnly };
     }
 
     const body = {

@@ -13,7 +13,10 @@ export interface OpenedStore {
 }
 
 export async function openStore(
-  { agent, cfg }: RunContext, groups: VariableGroupClient, identity: string, refreshGroupId: number | undefined,
+  { agent, cfg }: RunContext,
+  groups: VariableGroupClient,
+  identity: string,
+  refreshGroupId: number | undefined,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
   if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
@@ -24,17 +27,29 @@ export async function openStore(
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
   if (group.type.toLowerCase() === 'azurekeyvault') {
-    throw new ConfigError('variableGroup', `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`);
+    throw new ConfigError(
+      'variableGroup',
+      `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`,
+    );
   }
   if (!(await groups.canManage(group))) {
-    throw new ConfigError('variableGroup', `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`);
+    throw new ConfigError(
+      'variableGroup',
+      `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`,
+    );
   }
   const protectedVariables = Object.entries(group.variables)
     .filter(([, v]) => !v.isSecret)
-    .map(([name]) => ({ name, why: `a plain (not secret) variable of group '${group.name}': PatRotate stores only secrets, so it would turn it into one` }));
+    .map(([name]) => ({
+      name,
+      why: `a plain (not secret) variable of group '${group.name}': PatRotate stores only secrets, so it would turn it into one`,
+    }));
   const refresh = cfg.refreshTokenStore?.variableName;
   if (refreshGroupId === group.id && refresh) {
-    protectedVariables.push({ name: refresh, why: 'the refresh token\'s variable in the same group (refreshTokenVariable): the next run could not sign in' });
+    protectedVariables.push({
+      name: refresh,
+      why: "the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in",
+    });
   }
   return { store: new VariableGroupStore(groups, group, identity), protectedVariables };
 }

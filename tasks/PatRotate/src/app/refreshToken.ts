@@ -7,13 +7,20 @@ import type { RunContext } from './context';
 import { errorMessage } from '../errorMessage';
 
 /** Saves the rolled refresh token; returns the id of the group it went to. */
-export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn: SignedIn, groups: VariableGroupClient): Promise<number | undefined> {
+export async function saveRefreshToken(
+  { agent, log, cfg }: RunContext,
+  signedIn: SignedIn,
+  groups: VariableGroupClient,
+): Promise<number | undefined> {
   const rt = signedIn.rolledRefreshToken;
   if (!rt) return undefined;
   agent.setSecret(rt);
   agent.setVariable('refreshToken', rt, true, true);
   if (!cfg.refreshTokenStore) {
-    if (cfg.auth.method !== 'accessToken') log.warn('Entra issued a new refresh token, but refreshTokenVariable is not set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenVariable and refreshTokenGroup.');
+    if (cfg.auth.method !== 'accessToken')
+      log.warn(
+        'Entra issued a new refresh token, but refreshTokenVariable is not set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenVariable and refreshTokenGroup.',
+      );
     return undefined;
   }
   const { variableName, ref } = cfg.refreshTokenStore;
@@ -24,9 +31,15 @@ export async function saveRefreshToken({ agent, log, cfg }: RunContext, signedIn
     // Read back like a PAT: another run's write of the group may drop it.
     result = (await storeConfirmed(new VariableGroupStore(groups, group), { [variableName]: rt })).get(variableName);
   } catch (e) {
-    throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${errorMessage(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`, { cause: e });
+    throw new Error(
+      `Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${errorMessage(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
+      { cause: e },
+    );
   }
-  if (result?.kind !== 'stored') throw new Error(`Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${result?.why ?? '?'} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`);
+  if (result?.kind !== 'stored')
+    throw new Error(
+      `Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${result?.why ?? '?'} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
+    );
   log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
   return group.id;
 }

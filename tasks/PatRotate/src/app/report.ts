@@ -12,12 +12,15 @@ export function report({ agent, log, cfg }: RunContext, outcomes: Outcome[], dry
     const s = subjectOf(o.action);
     if (o.action.kind === 'list') {
       const p = o.action.pat;
-      log.info(`${p.displayName} (${p.authorizationId}): ${describeExpiry(p, now)}; scopes ${p.scope}; ${(p.targetAccounts === null ? 'all organizations (global)' : 'this organization')}.`);
+      log.info(
+        `${p.displayName} (${p.authorizationId}): ${describeExpiry(p, now)}; scopes ${p.scope}; ${p.targetAccounts === null ? 'all organizations (global)' : 'this organization'}.`,
+      );
       continue;
     }
     if (dryRun) continue;
     log.group(`${actionWord(o)}: ${s.name}${s.id ? ` (${s.id})` : ''}`);
-    for (const n of o.notes) (n.level === 'warning' ? log.warn : n.level === 'error' ? log.errorLine : log.info)(n.text);
+    for (const n of o.notes)
+      (n.level === 'warning' ? log.warn : n.level === 'error' ? log.errorLine : log.info)(n.text);
     log.endGroup();
   }
   const out = outputValues(outcomes);
@@ -26,14 +29,22 @@ export function report({ agent, log, cfg }: RunContext, outcomes: Outcome[], dry
   if (out.validTo) agent.setVariable('validTo', out.validTo, false, true);
   if (out.action) agent.setVariable('action', out.action, false, true);
   agent.setVariable('count', out.count, false, true);
-  agent.uploadSummary(summaryMarkdown(`PatRotate: ${cfg.operation} in ${cfg.organization.organization}`, outcomes, dryRun));
+  agent.uploadSummary(
+    summaryMarkdown(`PatRotate: ${cfg.operation} in ${cfg.organization.organization}`, outcomes, dryRun),
+  );
 }
 
 /** The result line: every failure of a single-PAT run, the first three of a bulk run (all are in the log). */
 export function finishRun({ log }: RunContext, outcomes: Outcome[]): void {
   const result = worst(outcomes);
   const failed = outcomes.filter((o) => o.result === 'failed');
-  const reasons = failed.slice(0, 3).map((o) => `${subjectOf(o.action).name}: ${o.notes.filter((n) => n.level === 'error').map((n) => n.text).join(' ')}`);
+  const reasons = failed.slice(0, 3).map(
+    (o) =>
+      `${subjectOf(o.action).name}: ${o.notes
+        .filter((n) => n.level === 'error')
+        .map((n) => n.text)
+        .join(' ')}`,
+  );
   if (failed.length > 3) reasons.push(`${failed.length - 3} more failed: see the log.`);
   const message = failed.length > 0 ? reasons.join(' | ') : `${outcomes.length} PAT(s): ${tally(outcomes)}.`;
   log.complete(result === 'skipped' ? 'succeeded' : result, message);
@@ -41,12 +52,18 @@ export function finishRun({ log }: RunContext, outcomes: Outcome[]): void {
 
 export function describe(a: Action, now: Date): string {
   switch (a.kind) {
-    case 'create': return `create '${a.displayName}' (scopes ${a.scope}) valid to ${a.validTo.toISOString()}${a.variableName ? `, stored as '${a.variableName}'` : ''}.`;
-    case 'rotate': return `rotate '${a.old.displayName}' (${a.old.authorizationId}, ${describeExpiry(a.old, now)}): new PAT valid to ${a.validTo.toISOString()}${a.variableName ? `, stored as '${a.variableName}'` : ''}, old one: ${a.retire}.`;
-    case 'renew': return `renew '${a.pat.displayName}' (${a.pat.authorizationId}) to ${a.validTo.toISOString()}.`;
-    case 'revoke': return `revoke '${a.pat.displayName}' (${a.pat.authorizationId}).`;
-    case 'list': return `list '${a.pat.displayName}'.`;
-    case 'skip': return `skip '${a.pat.displayName}' (${a.pat.authorizationId}): ${a.reason}.`;
+    case 'create':
+      return `create '${a.displayName}' (scopes ${a.scope}) valid to ${a.validTo.toISOString()}${a.variableName ? `, stored as '${a.variableName}'` : ''}.`;
+    case 'rotate':
+      return `rotate '${a.old.displayName}' (${a.old.authorizationId}, ${describeExpiry(a.old, now)}): new PAT valid to ${a.validTo.toISOString()}${a.variableName ? `, stored as '${a.variableName}'` : ''}, old one: ${a.retire}.`;
+    case 'renew':
+      return `renew '${a.pat.displayName}' (${a.pat.authorizationId}) to ${a.validTo.toISOString()}.`;
+    case 'revoke':
+      return `revoke '${a.pat.displayName}' (${a.pat.authorizationId}).`;
+    case 'list':
+      return `list '${a.pat.displayName}'.`;
+    case 'skip':
+      return `skip '${a.pat.displayName}' (${a.pat.authorizationId}): ${a.reason}.`;
   }
 }
 

@@ -41,17 +41,29 @@ export function run(agent: Agent): Promise<void> {
     let finished = false;
     // No further change begins, every new PAT no store write has touched is revoked, and what is left live is named.
     const stop = (reason: string): Promise<void> | undefined =>
-      finished ? undefined : (stopped ??= (async () => {
-        const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
-        if (state.savingRefreshToken) lines.push(`The new refresh token may not be saved in variable group '${state.savingRefreshToken}': it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`);
-        log.errorLine(reason);
-        lines.forEach((l) => log.errorLine(l));
-        log.complete('failed', [reason, ...lines].join(' '));
-        finished = true;
-        agent.exit(1);
-        resolve();
-      })());
-    agent.onStop((r: StopReason) => void stop('signal' in r ? `The run was stopped (${r.signal}).` : `The run stopped on an unexpected error: ${errorMessage(r.error)}`));
+      finished
+        ? undefined
+        : (stopped ??= (async () => {
+            const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
+            if (state.savingRefreshToken)
+              lines.push(
+                `The new refresh token may not be saved in variable group '${state.savingRefreshToken}': it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`,
+              );
+            log.errorLine(reason);
+            lines.forEach((l) => log.errorLine(l));
+            log.complete('failed', [reason, ...lines].join(' '));
+            finished = true;
+            agent.exit(1);
+            resolve();
+          })());
+    agent.onStop(
+      (r: StopReason) =>
+        void stop(
+          'signal' in r
+            ? `The run was stopped (${r.signal}).`
+            : `The run stopped on an unexpected error: ${errorMessage(r.error)}`,
+        ),
+    );
 
     steps(agent, log, state).then(
       () => {
@@ -79,10 +91,16 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const runStartedAt = new Date();
   const cfg = parseConfig(agent);
   const ctx: RunContext = { agent, log, cfg };
-  if (cfg.allOrgs) log.warn(`allOrgs: global PATs (valid in all your organizations) ${globalPatsEnd(runStartedAt)}: prefer organization-scoped PATs.`);
+  if (cfg.allOrgs)
+    log.warn(
+      `allOrgs: global PATs (valid in all your organizations) ${globalPatsEnd(runStartedAt)}: prefer organization-scoped PATs.`,
+    );
 
   const network = agent.network();
-  if (network.ignoreSslError) log.warn('Agent.SkipCertValidation is true: server certificates are not checked, so a machine in the middle could read the tokens this task sends. Turn it off unless you must.');
+  if (network.ignoreSslError)
+    log.warn(
+      'Agent.SkipCertValidation is true: server certificates are not checked, so a machine in the middle could read the tokens this task sends. Turn it off unless you must.',
+    );
   const secrets = new Set<string>();
   const setSecret = (value: string): void => {
     if (value) secrets.add(value);
@@ -90,18 +108,28 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   };
   const http = new AdoHttp(network, {
     secrets,
-    onRetry: (r) => log.info(`Retrying ${r.method} ${r.url} after ${r.reason} in ${Math.round(r.delayMs / 1000)} s (attempt ${r.attempt}).`),
+    onRetry: (r) =>
+      log.info(
+        `Retrying ${r.method} ${r.url} after ${r.reason} in ${Math.round(r.delayMs / 1000)} s (attempt ${r.attempt}).`,
+      ),
   });
 
   log.section('Sign in to Microsoft Entra');
-  const signedIn = await signIn(cfg.auth, { network, setSecret, warn: log.warn, info: log.info, debug: log.debug, now: () => new Date() });
+  const signedIn = await signIn(cfg.auth, {
+    network,
+    setSecret,
+    warn: log.warn,
+    info: log.info,
+    debug: log.debug,
+    now: () => new Date(),
+  });
   const who = signedIn.user.upn ?? signedIn.user.oid ?? '?';
   ledger.check(); // each step begins only if the run was not stopped meanwhile
   log.info(`Signed in as ${who} (method ${cfg.auth.method}).`);
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   [signedIn.accessToken, signedIn.rolledRefreshToken].forEach((t) => t && setSecret(t));
   const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent, setSecret) : user;
-  const groupIdentity = cfg.groupAuth === 'jobToken' ? 'the job\'s build service identity (groupAuth: jobToken)' : who;
+  const groupIdentity = cfg.groupAuth === 'jobToken' ? "the job's build service identity (groupAuth: jobToken)" : who;
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
@@ -126,17 +154,25 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   if (cfg.dryRun) {
     log.section('Dry run: the actions this run would take');
     actions.filter((a) => a.kind !== 'list').forEach((a) => log.info(`Would ${describe(a, now)}`));
-    report(ctx, actions.map((action) => ({ action, result: 'skipped', notes: [] })), true);
+    report(
+      ctx,
+      actions.map((action) => ({ action, result: 'skipped', notes: [] })),
+      true,
+    );
     log.complete('succeeded', `Dry run: ${actions.length} action(s) planned, nothing changed.`);
     return;
   }
 
-  log.section(`${capital(cfg.operation)}: ${actions.filter((a) => a.kind !== 'skip').length} PAT(s), ${cfg.concurrency} at a time`);
+  log.section(
+    `${capital(cfg.operation)}: ${actions.filter((a) => a.kind !== 'skip').length} PAT(s), ${cfg.concurrency} at a time`,
+  );
   const knownIds = new Set(listed.map((p) => p.authorizationId));
   Object.assign(state, { pats, knownIds });
   const outcomes = await execute(actions, {
     pats,
-    verify: cfg.verifyNewToken ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token)) : undefined,
+    verify: cfg.verifyNewToken
+      ? async (token) => void (await verifyPat(http, cfg.organization.collectionUrl, token))
+      : undefined,
     store: opened?.store,
     ledger,
     setSecret,
@@ -163,12 +199,19 @@ async function readPats({ log, cfg }: RunContext, pats: PatClient): Promise<List
   const expiredIds = new Set(expired.map((p) => p.authorizationId));
   const stillActive = active.filter((p) => !expiredIds.has(p.authorizationId));
   log.info(`${stillActive.length} active PAT(s), ${expired.length} expired.`);
-  return [...stillActive.map((p) => ({ ...p, status: 'active' as const })), ...expired.map((p) => ({ ...p, status: 'expired' as const }))];
+  return [
+    ...stillActive.map((p) => ({ ...p, status: 'active' as const })),
+    ...expired.map((p) => ({ ...p, status: 'expired' as const })),
+  ];
 }
 
 function jobCredential(agent: Agent, setSecret: (value: string) => void): Credential {
   const token = agent.jobAccessToken();
-  if (!token) throw new ConfigError('groupAuth', 'jobToken needs the job access token: the pipeline must allow scripts to access the OAuth token (System.AccessToken).');
+  if (!token)
+    throw new ConfigError(
+      'groupAuth',
+      'jobToken needs the job access token: the pipeline must allow scripts to access the OAuth token (System.AccessToken).',
+    );
   setSecret(token);
   return { kind: 'bearer', token };
 }
@@ -176,4 +219,3 @@ function jobCredential(agent: Agent, setSecret: (value: string) => void): Creden
 function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
-

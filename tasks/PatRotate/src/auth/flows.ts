@@ -10,7 +10,11 @@ const SCOPES = [AZURE_DEVOPS_SCOPE];
 
 export async function byRefreshToken(app: MsalApp, cfg: SignInConfig, deps: SignInDeps): Promise<SignedIn> {
   // forceCache: without it MSAL drops the rotated refresh token (the account is not in our empty cache).
-  const result = await app.acquireTokenByRefreshToken({ refreshToken: cfg.refreshToken ?? '', scopes: SCOPES, forceCache: true });
+  const result = await app.acquireTokenByRefreshToken({
+    refreshToken: cfg.refreshToken ?? '',
+    scopes: SCOPES,
+    forceCache: true,
+  });
   return finish(app, result, cfg, deps);
 }
 
@@ -36,14 +40,21 @@ export async function byDeviceCode(app: MsalApp, cfg: SignInConfig, deps: SignIn
 
 export async function byUsernamePassword(app: MsalApp, cfg: SignInConfig, deps: SignInDeps): Promise<SignedIn> {
   // Deprecated in MSAL (ROPC); kept for accounts that really have no MFA. signIn() warns about it.
-  const result = await app.acquireTokenByUsernamePassword({ username: cfg.username ?? '', password: cfg.password ?? '', scopes: SCOPES });
+  const result = await app.acquireTokenByUsernamePassword({
+    username: cfg.username ?? '',
+    password: cfg.password ?? '',
+    scopes: SCOPES,
+  });
   return finish(app, result, cfg, deps);
 }
 
 function finish(app: MsalApp, result: AuthenticationResult | null, cfg: SignInConfig, deps: SignInDeps): SignedIn {
   if (result?.accessToken) deps.setSecret(result.accessToken);
   if (!result?.accessToken || !result.expiresOn) {
-    throw new SignInError('no_access_token', `Entra answered the ${cfg.method} sign-in without an access token or its expiry.`);
+    throw new SignInError(
+      'no_access_token',
+      `Entra answered the ${cfg.method} sign-in without an access token or its expiry.`,
+    );
   }
   const rolled = readRefreshToken(app.getTokenCache().serialize(), result.account?.homeAccountId);
   if (rolled) deps.setSecret(rolled);

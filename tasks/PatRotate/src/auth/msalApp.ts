@@ -8,8 +8,13 @@ export type MsalApp = PublicClientApplication | ConfidentialClientApplication;
 
 /** Public Microsoft clouds: msal-common ships their metadata, so no instance discovery call is needed. */
 const MICROSOFT_HOSTS = new Set([
-  'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'login.microsoftonline.us',
-  'login-us.microsoftonline.com', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn',
+  'login.microsoftonline.com',
+  'login.microsoft.com',
+  'login.windows.net',
+  'login.microsoftonline.us',
+  'login-us.microsoftonline.com',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
 ]);
 
 /**
@@ -17,7 +22,10 @@ const MICROSOFT_HOSTS = new Set([
  * MSAL asks login.microsoftonline.com to validate the authority. The entry must be host:port when the port is
  * not 443 (MSAL matches on the port), which URL.host gives exactly.
  */
-export function authorityFor(authorityHost: string, tenantId: string): { authority: string; knownAuthorities: string[] } {
+export function authorityFor(
+  authorityHost: string,
+  tenantId: string,
+): { authority: string; knownAuthorities: string[] } {
   const url = new URL(authorityHost); // an https origin: config.ts checked it
   const knownAuthorities = MICROSOFT_HOSTS.has(url.hostname) && url.port === '' ? [] : [url.host];
   return { authority: `${url.origin}/${encodeURIComponent(tenantId)}`, knownAuthorities };
@@ -27,14 +35,23 @@ export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: Exch
   const { authority, knownAuthorities } = authorityFor(cfg.authorityHost, cfg.tenantId);
   // For the public clouds msal-common has the endpoints built in and asks nothing before the token request; for
   // any other host, giving it the standard Entra v2.0 endpoints saves the same openid-configuration round trip.
-  const authorityMetadata = knownAuthorities.length === 0 ? undefined : JSON.stringify({
-    token_endpoint: `${authority}/oauth2/v2.0/token`,
-    authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-    device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
-    issuer: `${authority}/v2.0`,
-  });
+  const authorityMetadata =
+    knownAuthorities.length === 0
+      ? undefined
+      : JSON.stringify({
+          token_endpoint: `${authority}/oauth2/v2.0/token`,
+          authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+          device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
+          issuer: `${authority}/v2.0`,
+        });
   const config: Configuration = {
-    auth: { clientId: cfg.clientId, authority, knownAuthorities, authorityMetadata, clientSecret: cfg.clientSecret || undefined },
+    auth: {
+      clientId: cfg.clientId,
+      authority,
+      knownAuthorities,
+      authorityMetadata,
+      clientSecret: cfg.clientSecret || undefined,
+    },
     system: {
       networkClient: createNetworkClient(deps.network, observe),
       loggerOptions: {

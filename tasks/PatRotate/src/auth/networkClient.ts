@@ -28,7 +28,10 @@ export type ExchangeObserver = (exchange: HttpExchange) => void;
 /** The errorCode of the AuthError for a refused redirect (explainSignInError keeps its message). */
 export const REDIRECT_REFUSED = 'redirect_refused';
 
-export function createNetworkClient(settings: NetworkSettings, observe: ExchangeObserver = () => undefined): INetworkModule {
+export function createNetworkClient(
+  settings: NetworkSettings,
+  observe: ExchangeObserver = () => undefined,
+): INetworkModule {
   return {
     sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) =>
       send<T>(settings, observe, 'GET', url, options, timeout),
@@ -59,7 +62,9 @@ async function send<T>(
     let headers: Record<string, string>;
     try {
       const data = method === 'GET' ? null : (options?.body ?? '');
-      const res = await boundedExchange(client, handler, method, url, data, options?.headers ?? {}, { deadlineMs: deadlineMs(settings) });
+      const res = await boundedExchange(client, handler, method, url, data, options?.headers ?? {}, {
+        deadlineMs: deadlineMs(settings),
+      });
       text = res.text;
       status = res.status;
       headers = flatten(res.headers);
@@ -68,13 +73,21 @@ async function send<T>(
       observe({ method, url: where, networkError });
       // An AuthError keeps our message: MSAL replaces any other error with a bare "network_error".
       const code = networkError.code ? `${networkError.code} ` : '';
-      throw new AuthError('network_error', '', `Network request failed: ${code}${networkError.message} (${method} ${where})`);
+      throw new AuthError(
+        'network_error',
+        '',
+        `Network request failed: ${code}${networkError.message} (${method} ${where})`,
+      );
     }
     if (status >= 300 && status < 400) {
       observe({ method, url: where, status });
       // Not a network_error: sign-in retries those, and this one would only be refused again.
-      throw new AuthError(REDIRECT_REFUSED, '', `Entra answered HTTP ${status} redirecting to ${redirectHost(headers.location, url)}; `
-        + `PatRotate does not follow redirects with credentials: check authorityHost and the agent proxy (${method} ${where})`);
+      throw new AuthError(
+        REDIRECT_REFUSED,
+        '',
+        `Entra answered HTTP ${status} redirecting to ${redirectHost(headers.location, url)}; ` +
+          `PatRotate does not follow redirects with credentials: check authorityHost and the agent proxy (${method} ${where})`,
+      );
     }
     const body = parseBody(text, status, headers['content-type'], method, where);
     const oauth = body as { error?: unknown; error_codes?: unknown };
@@ -96,7 +109,13 @@ async function send<T>(
  * JSON object bodies pass through untouched. A non-JSON error response (a proxy's HTML page, an empty 503) becomes
  * an OAuth error body, so MSAL raises a ServerError instead of treating it as a token response without a token.
  */
-function parseBody(text: string, status: number, contentType: string | undefined, method: string, where: string): object {
+function parseBody(
+  text: string,
+  status: number,
+  contentType: string | undefined,
+  method: string,
+  where: string,
+): object {
   const ok = status >= 200 && status < 300;
   let parsed: unknown;
   try {
@@ -104,10 +123,16 @@ function parseBody(text: string, status: number, contentType: string | undefined
   } catch {
     parsed = undefined;
   }
-  const object = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  const object =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   if (ok && !object) {
-    throw new AuthError('token_parsing_error', '',
-      `Failed to parse response: HTTP ${status} from ${method} ${where} is not a JSON object (content-type ${contentType ?? 'none'})`);
+    throw new AuthError(
+      'token_parsing_error',
+      '',
+      `Failed to parse response: HTTP ${status} from ${method} ${where} is not a JSON object (content-type ${contentType ?? 'none'})`,
+    );
   }
   if (!ok && !(object && 'error' in object)) {
     return {
@@ -134,4 +159,3 @@ function describe(e: unknown): { code?: string; message: string } {
     message: typeof err?.message === 'string' ? err.message : String(e),
   };
 }
-

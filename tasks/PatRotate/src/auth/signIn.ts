@@ -28,8 +28,10 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
   }
   if (cfg.method === 'accessToken') return useAccessToken(cfg.accessToken ?? '', deps);
   if (cfg.method === 'usernamePassword') {
-    deps.warn('The usernamePassword method fails as soon as MFA or Conditional Access applies to this user, and Microsoft is retiring it: '
-      + 'prefer one deviceCode bootstrap, then the refreshToken method.');
+    deps.warn(
+      'The usernamePassword method fails as soon as MFA or Conditional Access applies to this user, and Microsoft is retiring it: ' +
+        'prefer one deviceCode bootstrap, then the refreshToken method.',
+    );
   }
   const flow = FLOWS[cfg.method];
   for (let retries = 0; ; retries++) {
@@ -43,7 +45,10 @@ export async function signIn(cfg: SignInConfig, deps: SignInDeps): Promise<Signe
     } catch (err) {
       const wait = retries < MAX_RETRIES ? throttleDelay(err, seen.lastFailure, cfg.method) : undefined;
       if (wait === undefined) throw explainSignInError(err, cfg, seen.lastFailure);
-      const what = seen.lastFailure?.status !== undefined ? `Entra answered HTTP ${seen.lastFailure.status}` : 'The connection to Entra broke';
+      const what =
+        seen.lastFailure?.status !== undefined
+          ? `Entra answered HTTP ${seen.lastFailure.status}`
+          : 'The connection to Entra broke';
       deps.info(`${what} (retry ${retries + 1} of ${MAX_RETRIES} in ${Math.round(wait / 1000)} s).`);
       await (deps.sleep ?? sleep)(wait);
     }
@@ -58,13 +63,19 @@ const BROKEN_CONNECTION = /ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|EPIPE|socket han
 const NETWORK_RETRY_MS = 2_000;
 
 /** Milliseconds to wait before retrying, or undefined when the failure is not transient. */
-export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefined, method?: AuthMethod): number | undefined {
+export function throttleDelay(
+  err: unknown,
+  lastFailure: HttpExchange | undefined,
+  method?: AuthMethod,
+): number | undefined {
   // A device-code sign-in started again would show the person a new code: only the non-interactive flows retry this.
   const net = lastFailure?.networkError;
-  if (net && method !== 'deviceCode' && BROKEN_CONNECTION.test(`${net.code ?? ''} ${net.message}`)) return NETWORK_RETRY_MS;
+  if (net && method !== 'deviceCode' && BROKEN_CONNECTION.test(`${net.code ?? ''} ${net.message}`))
+    return NETWORK_RETRY_MS;
   const throttled = lastFailure?.status !== undefined && TRANSIENT_STATUS.has(lastFailure.status);
-  const serverSide = (err instanceof ServerError && !(err instanceof InteractionRequiredAuthError))
-    || (err instanceof Error && (err as { errorCode?: string }).errorCode === 'device_code_polling_cancelled');
+  const serverSide =
+    (err instanceof ServerError && !(err instanceof InteractionRequiredAuthError)) ||
+    (err instanceof Error && (err as { errorCode?: string }).errorCode === 'device_code_polling_cancelled');
   if (!throttled || !serverSide) return undefined;
   return retryAfterMs(lastFailure.retryAfter);
 }
@@ -73,6 +84,5 @@ export function throttleDelay(err: unknown, lastFailure: HttpExchange | undefine
 export function retryAfterMs(header: string | undefined, now = Date.now()): number {
   return Math.min(parseRetryAfter(header, now) ?? DEFAULT_RETRY_MS, MAX_RETRY_MS);
 }
-
 
 export { SignInError, explainSignInError };

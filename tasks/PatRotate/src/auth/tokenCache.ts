@@ -10,7 +10,9 @@ export function readRefreshToken(serializedCache: string, homeAccountId?: string
   } catch {
     return undefined;
   }
-  const entries = Object.values(cache.RefreshToken ?? {}).filter((e) => typeof e?.secret === 'string' && e.secret !== '');
+  const entries = Object.values(cache.RefreshToken ?? {}).filter(
+    (e) => typeof e?.secret === 'string' && e.secret !== '',
+  );
   const mine = homeAccountId ? entries.filter((e) => e.home_account_id === homeAccountId) : [];
   if (mine.length > 0) return mine[0].secret;
   return entries.length === 1 ? entries[0].secret : undefined;

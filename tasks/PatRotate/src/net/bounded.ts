@@ -14,7 +14,10 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** A bound was hit. `code` is what callers branch on; the message is one line naming the limit, never the body. */
 export class BoundsError extends Error {
   override readonly name = 'BoundsError';
-  constructor(readonly code: 'EDEADLINE' | 'EBODYTOOLARGE' | 'EENCODING', message: string) {
+  constructor(
+    readonly code: 'EDEADLINE' | 'EBODYTOOLARGE' | 'EENCODING',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -82,14 +85,20 @@ export async function boundedExchange(
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       const seconds = Math.round(bounds.deadlineMs / 100) / 10;
-      reject(new BoundsError('EDEADLINE', `timed out: no complete answer within the ${seconds} s deadline per request`));
+      reject(
+        new BoundsError('EDEADLINE', `timed out: no complete answer within the ${seconds} s deadline per request`),
+      );
       controller.abort();
     }, bounds.deadlineMs);
   });
   const work = (async (): Promise<BoundedAnswer> => {
     const res = await handler.during(controller.signal, () => client.request(method, url, data as string, headers));
     const body = await readCapped(res.message, bounds.maxBodyBytes ?? MAX_BODY_BYTES, controller.signal);
-    return { status: res.message.statusCode ?? 0, headers: res.message.headers, text: decode(body, res.message.headers['content-type']) };
+    return {
+      status: res.message.statusCode ?? 0,
+      headers: res.message.headers,
+      text: decode(body, res.message.headers['content-type']),
+    };
   })();
   work.catch(() => undefined); // after the deadline, the aborted request's own failure is of no interest
   try {
@@ -111,15 +120,26 @@ function readCapped(message: IncomingMessage, max: number, signal: AbortSignal):
     // The signal on the request already destroys it; this also covers a request that started without the signal.
     if (signal.aborted) return fail(new Error('aborted'));
     signal.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
-    const encoding = String(message.headers['content-encoding'] ?? '').trim().toLowerCase();
+    const encoding = String(message.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
     // We never send Accept-Encoding, but a proxy may compress anyway: the usual codings are decoded, under the cap.
     if (encoding === 'gzip' || encoding === 'x-gzip') source = message.pipe(createGunzip());
     else if (encoding === 'deflate') source = message.pipe(createInflate());
     else if (encoding === 'br') source = message.pipe(createBrotliDecompress());
     else if (encoding !== '' && encoding !== 'identity') {
-      return fail(new BoundsError('EENCODING', `the answer has an unsupported Content-Encoding "${encoding.slice(0, 40).replace(/[^\w ,.-]/g, '?')}"`));
+      return fail(
+        new BoundsError(
+          'EENCODING',
+          `the answer has an unsupported Content-Encoding "${encoding.slice(0, 40).replace(/[^\w ,.-]/g, '?')}"`,
+        ),
+      );
     }
-    const tooLarge = () => new BoundsError('EBODYTOOLARGE', `the answer is larger than ${Math.round(max / 1024 / 1024)} MiB; stopped reading it`);
+    const tooLarge = () =>
+      new BoundsError(
+        'EBODYTOOLARGE',
+        `the answer is larger than ${Math.round(max / 1024 / 1024)} MiB; stopped reading it`,
+      );
     const chunks: Buffer[] = [];
     let raw = 0;
     let size = 0;
@@ -138,7 +158,8 @@ function readCapped(message: IncomingMessage, max: number, signal: AbortSignal):
     source.on('error', (e) => fail(e));
     if (source !== message) message.on('error', (e) => fail(e));
     message.on('close', () => {
-      if (!message.complete) fail(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+      if (!message.complete)
+        fail(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
     });
   });
 }
@@ -147,7 +168,10 @@ const NODE_CHARSETS = new Set(['ascii', 'utf8', 'utf-8', 'utf16le', 'ucs2', 'bas
 
 /** The charset of Content-Type when Node knows it, else UTF-8 (as typed-rest-client's readBody did). */
 function decode(body: Buffer, contentType: string | undefined): string {
-  const charset = /charset=([^;,\r\n]+)/i.exec(contentType ?? '')?.[1]?.trim().toLowerCase();
+  const charset = /charset=([^;,\r\n]+)/i
+    .exec(contentType ?? '')?.[1]
+    ?.trim()
+    .toLowerCase();
   return body.toString(charset && NODE_CHARSETS.has(charset) ? (charset as BufferEncoding) : 'utf8');
 }
 

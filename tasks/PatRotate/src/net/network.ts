@@ -37,7 +37,9 @@ export function requestTimeoutMs(value: string | undefined): number {
   if (text === '') return DEFAULT_REQUEST_TIMEOUT_SECONDS * 1000;
   const seconds = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
   if (!(seconds >= 1 && seconds <= 600)) {
-    throw new Error(`The variable ${REQUEST_TIMEOUT_VARIABLE} must be a whole number of seconds from 1 to 600, got "${text.slice(0, 20)}".`);
+    throw new Error(
+      `The variable ${REQUEST_TIMEOUT_VARIABLE} must be a whole number of seconds from 1 to 600, got "${text.slice(0, 20)}".`,
+    );
   }
   return seconds * 1000;
 }

@@ -14,11 +14,7 @@ const LINE_BREAK = /\r\n|[\r\n\u0085\u2028\u2029]/g;
  * every '#' becomes '＃', so neither `##vso[` nor `##[` can remain in any form.
  */
 export function inert(text: string): string {
-  return String(text)
-    .replace(LINE_BREAK, ' ⏎ ')
-    .replace(/\t/g, ' ')
-    .replace(IGNORABLE, '')
-    .replace(/#/g, '＃');
+  return String(text).replace(LINE_BREAK, ' ⏎ ').replace(/\t/g, ' ').replace(IGNORABLE, '').replace(/#/g, '＃');
 }
 
 /**

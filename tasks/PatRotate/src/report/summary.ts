@@ -4,7 +4,12 @@ import type { Outcome } from '../rotation/execute';
 import { markdownCell } from './inert';
 
 const PAST: Record<Action['kind'], string> = {
-  create: 'created', rotate: 'rotated', renew: 'renewed', revoke: 'revoked', skip: 'skipped', list: 'listed',
+  create: 'created',
+  rotate: 'rotated',
+  renew: 'renewed',
+  revoke: 'revoked',
+  skip: 'skipped',
+  list: 'listed',
 };
 
 export function actionWord(o: Outcome): string {
@@ -57,9 +62,13 @@ export function outputValues(outcomes: readonly Outcome[]): OutputValues {
 export function summaryMarkdown(title: string, outcomes: readonly Outcome[], dryRun: boolean): string {
   const rows = outcomes.map((o) => {
     const s = subjectOf(o.action);
-    const changed = o.result !== 'failed' && (o.action.kind === 'create' || o.action.kind === 'rotate' || o.action.kind === 'renew');
+    const changed =
+      o.result !== 'failed' && (o.action.kind === 'create' || o.action.kind === 'rotate' || o.action.kind === 'renew');
     const newValidTo = changed ? o.pat?.validTo : undefined;
-    const what = dryRun && o.action.kind !== 'list' && o.action.kind !== 'skip' ? `would be ${PAST[o.action.kind]}` : actionWord(o);
+    const what =
+      dryRun && o.action.kind !== 'list' && o.action.kind !== 'skip'
+        ? `would be ${PAST[o.action.kind]}`
+        : actionWord(o);
     return `| ${markdownCell(s.name)} | ${markdownCell(s.id ?? '')} | ${what} | ${day(s.oldValidTo)} | ${day(newValidTo)} | ${markdownCell(o.storedIn ?? '')} |`;
   });
   return [
@@ -75,4 +84,3 @@ export function summaryMarkdown(title: string, outcomes: readonly Outcome[], dry
 function day(d: Date | undefined): string {
   return d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '';
 }
-

@@ -13,7 +13,11 @@ export async function execute(actions: readonly Action[], deps: ExecuteDeps): Pr
   const withLedger = { ...deps, ledger: deps.ledger ?? new Ledger() };
   const outcomes: Outcome[] = actions.map((action) => ({ action, result: 'succeeded', notes: [] }));
   const isProduction = (o: Outcome): o is Production => o.action.kind === 'create' || o.action.kind === 'rotate';
-  await mapPool(outcomes.filter((o) => !isProduction(o)), deps.concurrency, (o) => runOne(o, withLedger));
+  await mapPool(
+    outcomes.filter((o) => !isProduction(o)),
+    deps.concurrency,
+    (o) => runOne(o, withLedger),
+  );
   await produceAll(outcomes.filter(isProduction), withLedger);
   return outcomes;
 }
@@ -35,7 +39,10 @@ async function runOne(outcome: Outcome, deps: ExecuteDeps & { ledger: Ledger }):
         deps.ledger.check();
         outcome.pat = await deps.pats.update({ authorizationId: action.pat.authorizationId, validTo: action.validTo });
         warnIfClamped(action.validTo, outcome.pat, notes);
-        notes.push({ level: 'info', text: `Renewed ${action.pat.authorizationId}: valid to ${outcome.pat.validTo.toISOString()} (was ${action.pat.validTo.toISOString()}).` });
+        notes.push({
+          level: 'info',
+          text: `Renewed ${action.pat.authorizationId}: valid to ${outcome.pat.validTo.toISOString()} (was ${action.pat.validTo.toISOString()}).`,
+        });
         return;
       case 'revoke':
         deps.ledger.check();

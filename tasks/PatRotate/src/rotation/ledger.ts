@@ -122,43 +122,68 @@ export class Ledger {
       if (openCreates.length > 0) {
         const earliest = Math.min(...openCreates.map((c) => c.sentAt.getTime())) - 2 * 60_000;
         const names = new Set(openCreates.map((c) => c.name));
-        appeared.push(...(await api.listAll('active')).filter((p) => names.has(p.displayName) && !knownIds.has(p.authorizationId)
-          && !this.pats.has(p.authorizationId) && p.validFrom.getTime() >= earliest));
+        appeared.push(
+          ...(await api.listAll('active')).filter(
+            (p) =>
+              names.has(p.displayName) &&
+              !knownIds.has(p.authorizationId) &&
+              !this.pats.has(p.authorizationId) &&
+              p.validFrom.getTime() >= earliest,
+          ),
+        );
       }
       // Never a PAT listed before the run: an answer that named one must not make the undo retire the working PAT.
-      await Promise.all([...this.pats.values()].filter((p) => p.state === 'created' && !knownIds.has(p.id)).map(async (p) => {
-        try {
-          await api.revoke(p.id);
-          p.state = 'revoked';
-          lines.push(`Rolled back: revoked the new PAT ${p.id} ('${p.name}'), which was not stored yet.`);
-        } catch (e) {
-          lines.push(`Revoking the new PAT ${p.id} ('${p.name}') failed (${errorMessage(e)}): it is live and stored nowhere: revoke it by hand.`);
-        }
-      }));
+      await Promise.all(
+        [...this.pats.values()]
+          .filter((p) => p.state === 'created' && !knownIds.has(p.id))
+          .map(async (p) => {
+            try {
+              await api.revoke(p.id);
+              p.state = 'revoked';
+              lines.push(`Rolled back: revoked the new PAT ${p.id} ('${p.name}'), which was not stored yet.`);
+            } catch (e) {
+              lines.push(
+                `Revoking the new PAT ${p.id} ('${p.name}') failed (${errorMessage(e)}): it is live and stored nowhere: revoke it by hand.`,
+              );
+            }
+          }),
+      );
     })();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      work.then(() => false, (e: unknown) => {
-        lines.push(`Looking for what to undo failed: ${errorMessage(e)}`);
-        return false;
-      }),
+      work.then(
+        () => false,
+        (e: unknown) => {
+          lines.push(`Looking for what to undo failed: ${errorMessage(e)}`);
+          return false;
+        },
+      ),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs))),
     ]);
     clearTimeout(timer);
     if (timedOut) lines.push(`Undoing did not finish within ${Math.round(deadlineMs / 1000)} s.`);
     for (const p of appeared) {
-      lines.push(`Left live: ${p.authorizationId} ('${p.displayName}') appeared while this run's create had no answer: it is this run's (stored nowhere) or another run's, so it was not revoked: if no store holds it, revoke it.`);
+      lines.push(
+        `Left live: ${p.authorizationId} ('${p.displayName}') appeared while this run's create had no answer: it is this run's (stored nowhere) or another run's, so it was not revoked: if no store holds it, revoke it.`,
+      );
     }
     for (const p of this.pats.values()) {
-      if (p.state === 'created' && !knownIds.has(p.id)) lines.push(`Left live: the new PAT ${p.id} ('${p.name}') is stored nowhere: revoke it by hand.`);
-      if (p.state === 'storing') lines.push(`Left live: the new PAT ${p.id} ('${p.name}') was being stored when the run stopped, so the store may hold it or the old PAT: keep the one its consumers work with and revoke the other.`);
+      if (p.state === 'created' && !knownIds.has(p.id))
+        lines.push(`Left live: the new PAT ${p.id} ('${p.name}') is stored nowhere: revoke it by hand.`);
+      if (p.state === 'storing')
+        lines.push(
+          `Left live: the new PAT ${p.id} ('${p.name}') was being stored when the run stopped, so the store may hold it or the old PAT: keep the one its consumers work with and revoke the other.`,
+        );
     }
     for (const c of this.creates) {
       if (timedOut || !appeared.some((p) => p.displayName === c.name)) {
-        lines.push(`A PAT named '${c.name}' requested at ${c.sentAt.toISOString()} may still be created (its answer never came): check with operation list.`);
+        lines.push(
+          `A PAT named '${c.name}' requested at ${c.sentAt.toISOString()} may still be created (its answer never came): check with operation list.`,
+        );
       }
     }
-    for (const id of this.retiring) lines.push(`The old PAT ${id} was being retired when the run stopped: check whether it is still live.`);
+    for (const id of this.retiring)
+      lines.push(`The old PAT ${id} was being retired when the run stopped: check whether it is still live.`);
     return lines;
   }
 }

@@ -30,6 +30,9 @@ export interface ExecuteDeps {
   ledger?: Ledger;
 }
 
+/** What the steps of a run share, with the ledger every change is recorded in. */
+export type RunDeps = ExecuteDeps & { ledger: Ledger };
+
 export type Result = 'succeeded' | 'succeededWithIssues' | 'failed' | 'skipped';
 
 export interface Note {
@@ -51,7 +54,10 @@ export interface Outcome {
 /** The service clamps validTo to the tenant's maximum lifespan instead of failing: say so. */
 export function warnIfClamped(requested: Date, got: PatToken, notes: Note[]): void {
   if (got.validTo.getTime() < requested.getTime() - 60_000) {
-    notes.push({ level: 'warning', text: `Azure DevOps shortened the validity to ${got.validTo.toISOString()} (asked for ${requested.toISOString()}): your tenant sets a maximum PAT lifespan.` });
+    notes.push({
+      level: 'warning',
+      text: `Azure DevOps shortened the validity to ${got.validTo.toISOString()} (asked for ${requested.toISOString()}): your tenant sets a maximum PAT lifespan.`,
+    });
   }
 }
 

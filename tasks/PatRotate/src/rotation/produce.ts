@@ -4,12 +4,12 @@
 // step is revoked (rolled back). The steps run as phases over all PATs of the run, each with `concurrency` in flight,
 // so a bulk run lists once for rivals and writes each variable group once, instead of once per PAT. Every change is
 // recorded in the ledger first, so a cancel or crash can undo it.
-import { AdoError } from '../ado/errors';
 import type { NewPatToken, PatCreateRequest, PatToken } from '../ado/types';
 import { splitScopes } from '../scopes';
-import { Ledger, type OpenCreate } from './ledger';
+import { createOnce, listedBefore } from './create';
+import { Ledger } from './ledger';
 import { errorMessage } from '../errorMessage';
-import { warnIfClamped, type ExecuteDeps, type Note, type Outcome } from './outcome';
+import { warnIfClamped, type ExecuteDeps, type Outcome, type RunDeps } from './outcome';
 import type { Action, ListedPat } from './plan';
 import { mapPool } from './pool';
 import { storeConfirmed } from './stores';
@@ -22,13 +22,11 @@ interface Live {
   created: NewPatToken;
 }
 
-type Deps = ExecuteDeps & { ledger: Ledger };
+type Deps = RunDeps;
 
 const HOUR_MS = 3_600_000;
 /** How long before this run began another run's new PAT may have been created and still be a rival. */
 const RIVAL_WINDOW_MS = 10 * 60_000;
-/** Allowance for the service's clock against ours when matching a PAT to the request that made it. */
-const CLOCK_SKEW_MS = 2 * 60_000;
 
 export async function produceAll(items: readonly Production[], execDeps: ExecuteDeps): Promise<void> {
   const deps: Deps = { ...execDeps, ledger: execDeps.ledger ?? new Ledger() };
@@ -43,20 +41,30 @@ export async function produceAll(items: readonly Production[], execDeps: Execute
 
 /** 1. Create. */
 function createAll(items: readonly Production[], deps: Deps, ours: Set<string>): Promise<Live[]> {
-  return phase(items.map((o) => ({ o })), deps, async ({ o }): Promise<Live> => {
-    const { created, mayStillLand } = await createOnce(request(o), deps, o.notes, ours);
-    if (mayStillLand) {
-      // The first request got no answer at all: it may still make a PAT after the listing found none.
-      o.result = 'succeededWithIssues';
-      o.notes.push({ level: 'warning', text: `The first request to create '${o.action.kind === 'create' ? o.action.displayName : o.action.old.displayName}' (sent at ${mayStillLand.toISOString()}) got no answer and may still make a PAT, stored nowhere: in a few minutes, check with operation list and revoke any PAT of this name other than ${created.authorizationId}.` });
-    }
-    ours.add(created.authorizationId);
-    o.pat = created;
-    o.token = created.token;
-    warnIfClamped(o.action.validTo, created, o.notes);
-    o.notes.push({ level: 'info', text: `Created ${created.authorizationId}: valid to ${created.validTo.toISOString()}.` });
-    return { o, created };
-  });
+  return phase(
+    items.map((o) => ({ o })),
+    deps,
+    async ({ o }): Promise<Live> => {
+      const { created, mayStillLand } = await createOnce(request(o), deps, o.notes, ours);
+      if (mayStillLand) {
+        // The first request got no answer at all: it may still make a PAT after the listing found none.
+        o.result = 'succeededWithIssues';
+        o.notes.push({
+          level: 'warning',
+          text: `The first request to create '${o.action.kind === 'create' ? o.action.displayName : o.action.old.displayName}' (sent at ${mayStillLand.toISOString()}) got no answer and may still make a PAT, stored nowhere: in a few minutes, check with operation list and revoke any PAT of this name other than ${created.authorizationId}.`,
+        });
+      }
+      ours.add(created.authorizationId);
+      o.pat = created;
+      o.token = created.token;
+      warnIfClamped(o.action.validTo, created, o.notes);
+      o.notes.push({
+        level: 'info',
+        text: `Created ${created.authorizationId}: valid to ${created.validTo.toISOString()}.`,
+      });
+      return { o, created };
+    },
+  );
 }
 
 /** 2. The answer must be the PAT that was asked for: a broader, global, misnamed or dead PAT is not stored. */
@@ -68,20 +76,31 @@ function checkAnswers(live: Live[], deps: Deps): Promise<Live[]> {
     if (listedBefore(deps, got.authorizationId)) {
       wrong.push(`its authorizationId ${got.authorizationId} is not that of a new PAT`);
     }
-    if (got.displayName !== req.displayName) wrong.push(`its name is '${got.displayName}' (asked for '${req.displayName}')`);
+    if (got.displayName !== req.displayName)
+      wrong.push(`its name is '${got.displayName}' (asked for '${req.displayName}')`);
     const asked = new Set(splitScopes(req.scope.toLowerCase()));
     const gotScopes = splitScopes(got.scope.toLowerCase());
     const extra = gotScopes.filter((s) => !asked.has(s));
     if (extra.length > 0) wrong.push(`its scopes are '${got.scope}' (asked for '${req.scope}')`);
-    if (!req.allOrgs && got.targetAccounts === null) wrong.push('it is global, valid in all organizations (asked for this organization only)');
-    if (got.validTo.getTime() <= deps.now().getTime()) wrong.push(`its validTo ${got.validTo.toISOString()} is already past`);
-    else if (got.validTo.getTime() <= got.validFrom.getTime()) wrong.push(`its validTo ${got.validTo.toISOString()} is not after its validFrom ${got.validFrom.toISOString()}`);
+    if (!req.allOrgs && got.targetAccounts === null)
+      wrong.push('it is global, valid in all organizations (asked for this organization only)');
+    if (got.validTo.getTime() <= deps.now().getTime())
+      wrong.push(`its validTo ${got.validTo.toISOString()} is already past`);
+    else if (got.validTo.getTime() <= got.validFrom.getTime())
+      wrong.push(`its validTo ${got.validTo.toISOString()} is not after its validFrom ${got.validFrom.toISOString()}`);
     if (wrong.length > 0) {
-      throw await rollBack(l, deps, new Error(`Azure DevOps answered the create with a PAT other than the one asked for: ${wrong.join('; ')}.`));
+      throw await rollBack(
+        l,
+        deps,
+        new Error(`Azure DevOps answered the create with a PAT other than the one asked for: ${wrong.join('; ')}.`),
+      );
     }
     const missing = [...asked].filter((s) => !gotScopes.includes(s));
     if (missing.length > 0) {
-      l.o.notes.push({ level: 'warning', text: `The new PAT lacks scopes that were asked for (${missing.join(' ')}): Azure DevOps gave '${got.scope}'; its consumers may be refused.` });
+      l.o.notes.push({
+        level: 'warning',
+        text: `The new PAT lacks scopes that were asked for (${missing.join(' ')}): Azure DevOps gave '${got.scope}'; its consumers may be refused.`,
+      });
     }
     return l;
   });
@@ -107,11 +126,21 @@ async function checkRivals(live: Live[], deps: Deps, ours: ReadonlySet<string>):
     // Older PATs of the name (superseded, left by retireOld shorten/keep) predate the one being replaced.
     const replaced = l.o.action.kind === 'rotate' ? l.o.action.old : undefined;
     const recent = deps.runStartedAt.getTime() - RIVAL_WINDOW_MS;
-    const rival = active.find((p) => p.displayName === l.created.displayName && !ours.has(p.authorizationId)
-      && (!replaced || (p.authorizationId !== replaced.authorizationId && p.validFrom > replaced.validFrom))
-      && (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent));
+    const rival = active.find(
+      (p) =>
+        p.displayName === l.created.displayName &&
+        !ours.has(p.authorizationId) &&
+        (!replaced || (p.authorizationId !== replaced.authorizationId && p.validFrom > replaced.validFrom)) &&
+        (!deps.knownIds.has(p.authorizationId) || p.validFrom.getTime() >= recent),
+    );
     if (rival) {
-      throw await rollBack(l, deps, new Error(`Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`));
+      throw await rollBack(
+        l,
+        deps,
+        new Error(
+          `Another run is rotating '${l.created.displayName}' at the same time (it created ${rival.authorizationId}), so this run stepped back: let one run at a time rotate a PAT (an exclusive lock on the pipeline, or lockBehavior: sequential).`,
+        ),
+      );
     }
     return l;
   });
@@ -141,25 +170,39 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
   if (storing.length === 0) return live;
   deps.ledger.check();
   deps.ledger.storing(storing.map((l) => l.created.authorizationId));
-  const results = await storeConfirmed(store, Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])));
-  return phase(live, deps, async (l) => {
-    const name = l.o.action.variableName;
-    if (!name) return l;
-    const r = results.get(name)!;
-    if (r.kind === 'unknown') {
-      const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
-      throw new Error(`Storing the new PAT ${l.created.authorizationId} did not complete (${r.why}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`);
-    }
-    if (r.kind === 'notStored') {
-      deps.ledger.notStored(l.created.authorizationId);
-      throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
-    }
-    deps.ledger.stored(l.created.authorizationId);
-    l.o.storedIn = `${store.where} as '${name}'`;
-    const again = r.writes > 1 ? `; written ${r.writes} times, as another writer had written the group meanwhile` : '';
-    l.o.notes.push({ level: 'info', text: `Stored in ${l.o.storedIn}${store.readsBack ? ` (read back${again})` : ''}.` });
-    return l;
-  }, live.length);
+  const results = await storeConfirmed(
+    store,
+    Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])),
+  );
+  return phase(
+    live,
+    deps,
+    async (l) => {
+      const name = l.o.action.variableName;
+      if (!name) return l;
+      const r = results.get(name)!;
+      if (r.kind === 'unknown') {
+        const old = l.o.action.kind === 'rotate' ? ` (old: ${l.o.action.old.authorizationId})` : '';
+        throw new Error(
+          `Storing the new PAT ${l.created.authorizationId} did not complete (${r.why}); ${store.where} may hold either PAT, so both were left live${old}: find out which one its consumers have (they work with it), then revoke the other (operation revoke with authorizationId).`,
+        );
+      }
+      if (r.kind === 'notStored') {
+        deps.ledger.notStored(l.created.authorizationId);
+        throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
+      }
+      deps.ledger.stored(l.created.authorizationId);
+      l.o.storedIn = `${store.where} as '${name}'`;
+      const again =
+        r.writes > 1 ? `; written ${r.writes} times, as another writer had written the group meanwhile` : '';
+      l.o.notes.push({
+        level: 'info',
+        text: `Stored in ${l.o.storedIn}${store.readsBack ? ` (read back${again})` : ''}.`,
+      });
+      return l;
+    },
+    live.length,
+  );
 }
 
 /** 6. Retire the old PAT: only now is the new one in place. A failure leaves both live, which is safe. */
@@ -173,7 +216,10 @@ async function retireAll(live: Live[], deps: Deps): Promise<void> {
       deps.ledger.retiredOld(action.old.authorizationId);
     } catch (e) {
       l.o.result = 'succeededWithIssues';
-      l.o.notes.push({ level: 'warning', text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${errorMessage(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.` });
+      l.o.notes.push({
+        level: 'warning',
+        text: `The new PAT is stored, but retiring the old PAT ${action.old.authorizationId} failed: ${errorMessage(e)} It is still live until ${action.old.validTo.toISOString()}: revoke it by hand or run again.`,
+      });
     }
     return l;
   });
@@ -181,7 +227,10 @@ async function retireAll(live: Live[], deps: Deps): Promise<void> {
 
 /** Runs one step over every item; an item whose step throws is marked failed (with the message) and drops out. */
 async function phase<T extends { o: Production }, R>(
-  items: readonly T[], deps: Deps, step: (item: T) => Promise<R>, concurrency = deps.concurrency,
+  items: readonly T[],
+  deps: Deps,
+  step: (item: T) => Promise<R>,
+  concurrency = deps.concurrency,
 ): Promise<R[]> {
   const results = await mapPool(items, concurrency, async (item) => {
     try {
@@ -197,91 +246,53 @@ async function phase<T extends { o: Production }, R>(
 
 function request(o: Production): PatCreateRequest {
   const a = o.action;
-  return { displayName: a.kind === 'create' ? a.displayName : a.old.displayName, scope: a.scope, validTo: a.validTo, allOrgs: a.allOrgs };
-}
-
-/**
- * Creates a PAT. A create whose answer was lost may still have made a PAT whose value nobody will ever see. When no
- * new PAT of the name appeared since the request, nothing was made and the create is sent once more. When one did,
- * it is this run's orphan or another run's new PAT (which that run may have stored): it cannot be told which, so
- * nothing is revoked and the message names it.
- */
-async function createOnce(
-  req: PatCreateRequest, deps: Deps, notes: Note[], ours: ReadonlySet<string>,
-): Promise<{ created: NewPatToken; mayStillLand?: Date }> {
-  const sentAt = deps.now();
-  const leftover = `a PAT named '${req.displayName}' created at about ${sentAt.toISOString()} may be live and stored nowhere: check with operation list and revoke it`;
-  // The create stays open in the ledger until it is known what it made, so a stop meanwhile looks for it too.
-  const open = deps.ledger.createSent(req.displayName, sentAt);
-  let lost: AdoError;
-  try {
-    return { created: await create(req, deps, open) };
-  } catch (e) {
-    if (!(e instanceof AdoError && e.lostResponse)) {
-      deps.ledger.createAnswered(open);
-      throw e;
-    }
-    lost = e;
-  }
-  notes.push({ level: 'warning', text: `The answer to creating '${req.displayName}' was lost (${lost.message}); looking for a PAT it may have made.` });
-  let appeared: PatToken[];
-  try {
-    appeared = (await deps.pats.listAll('active')).filter((p) => p.displayName === req.displayName && !deps.knownIds.has(p.authorizationId)
-      && !ours.has(p.authorizationId) && p.validFrom.getTime() >= sentAt.getTime() - CLOCK_SKEW_MS);
-  } catch (err) {
-    throw new Error(`Creating the new PAT got no answer (${lost.message}) and looking for what it made failed (${errorMessage(err)}): ${leftover}.`, { cause: err });
-  } finally {
-    deps.ledger.createAnswered(open);
-  }
-  if (appeared.length > 0) {
-    throw new Error(`Creating the new PAT got no answer (${lost.message}), and ${appeared.map((p) => p.authorizationId).join(', ')} named '${req.displayName}' appeared meanwhile: made by this request (its value was never received) or by another run, which may have stored it, so nothing was revoked. If no store holds it, revoke it (operation revoke with authorizationId); the old PAT is unchanged.`, { cause: lost });
-  }
-  try {
-    return { created: await create(req, deps, deps.ledger.createSent(req.displayName, deps.now())), mayStillLand: lost.unanswered ? sentAt : undefined };
-  } catch (err) {
-    if (err instanceof AdoError && err.lostResponse) throw new Error(`Creating the new PAT got no answer twice (${err.message}): ${leftover}.`, { cause: err });
-    throw err;
-  }
-}
-
-/** Whether the PAT was listed before any change (ids compared without case). */
-function listedBefore(deps: Deps, id: string): boolean {
-  const lower = id.toLowerCase();
-  return [...deps.knownIds].some((k) => k.toLowerCase() === lower);
-}
-
-/** One create request, open in the ledger; closed here when its answer (masked at once) is in. */
-async function create(req: PatCreateRequest, deps: Deps, open: OpenCreate): Promise<NewPatToken> {
-  const created = await deps.pats.create(req);
-  deps.setSecret(created.token);
-  deps.ledger.createAnswered(open, created);
-  return created;
+  return {
+    displayName: a.kind === 'create' ? a.displayName : a.old.displayName,
+    scope: a.scope,
+    validTo: a.validTo,
+    allOrgs: a.allOrgs,
+  };
 }
 
 /** Rolls the new PAT back and returns the error to fail the item with, saying what state it left. */
 async function rollBack(l: Live, deps: Deps, cause: Error): Promise<Error> {
   if (listedBefore(deps, l.created.authorizationId)) {
     // The answer named a PAT that existed before: revoking it could retire the working one.
-    return new Error(`${cause.message} Nothing was revoked, as the answer did not name the new PAT: a PAT named '${l.created.displayName}' made by this run may be live and stored nowhere: check with operation list and revoke it. The old PAT and the store are unchanged.`, { cause });
+    return new Error(
+      `${cause.message} Nothing was revoked, as the answer did not name the new PAT: a PAT named '${l.created.displayName}' made by this run may be live and stored nowhere: check with operation list and revoke it. The old PAT and the store are unchanged.`,
+      { cause },
+    );
   }
   try {
     await deps.pats.revoke(l.created.authorizationId);
     deps.ledger.revoked(l.created.authorizationId);
-    return new Error(`${cause.message} Rolled back: the new PAT ${l.created.authorizationId} was revoked; the old PAT and the store are unchanged.`, { cause });
+    return new Error(
+      `${cause.message} Rolled back: the new PAT ${l.created.authorizationId} was revoked; the old PAT and the store are unchanged.`,
+      { cause },
+    );
   } catch (e) {
-    return new Error(`${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${errorMessage(e)}). The old PAT and the store are unchanged.`, { cause });
+    return new Error(
+      `${cause.message} Rolling back failed too: the new PAT ${l.created.authorizationId} is still live and stored nowhere: revoke it by hand (${errorMessage(e)}). The old PAT and the store are unchanged.`,
+      { cause },
+    );
   }
 }
 
-async function retire(old: ListedPat, mode: Extract<Action, { kind: 'rotate' }>['retire'], deps: Deps): Promise<string> {
+async function retire(
+  old: ListedPat,
+  mode: Extract<Action, { kind: 'rotate' }>['retire'],
+  deps: Deps,
+): Promise<string> {
   if (old.status === 'expired') return `The old PAT ${old.authorizationId} had already expired.`;
-  if (mode === 'keep') return `Kept the old PAT ${old.authorizationId} (retireOld: keep): it stays valid until ${old.validTo.toISOString()}.`;
+  if (mode === 'keep')
+    return `Kept the old PAT ${old.authorizationId} (retireOld: keep): it stays valid until ${old.validTo.toISOString()}.`;
   if (mode === 'revoke') {
     await deps.pats.revoke(old.authorizationId);
     return `Revoked the old PAT ${old.authorizationId}.`;
   }
   const graceEnd = new Date(deps.now().getTime() + deps.graceHours * HOUR_MS);
-  if (graceEnd >= old.validTo) return `The old PAT ${old.authorizationId} expires within the grace period anyway (${old.validTo.toISOString()}).`;
+  if (graceEnd >= old.validTo)
+    return `The old PAT ${old.authorizationId} expires within the grace period anyway (${old.validTo.toISOString()}).`;
   await deps.pats.update({ authorizationId: old.authorizationId, validTo: graceEnd });
   return `Shortened the old PAT ${old.authorizationId}: it stops working at ${graceEnd.toISOString()}.`;
 }

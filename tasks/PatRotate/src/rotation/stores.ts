@@ -51,7 +51,8 @@ export class StoreWriteError extends Error {
 }
 
 /** What became of one value: stored (read back), not stored (safe to roll back), or unknown (it may be there). */
-export type StoreResult = { kind: 'stored'; writes: number } | { kind: 'notStored'; why: string } | { kind: 'unknown'; why: string };
+export type StoreResult =
+  { kind: 'stored'; writes: number } | { kind: 'notStored'; why: string } | { kind: 'unknown'; why: string };
 
 /** Writes of one value (another writer keeps dropping it, or the service keeps failing): then the run gives up. */
 export const MAX_STORE_WRITES = 3;
@@ -65,7 +66,9 @@ const STORE_RETRY_MS = 1_000;
  * dropped by another writer (a PUT of theirs built on an older read): it is written again, up to MAX_STORE_WRITES.
  */
 export async function storeConfirmed(
-  store: Store, values: Readonly<Record<string, string>>, wait: (ms: number) => Promise<void> = sleep,
+  store: Store,
+  values: Readonly<Record<string, string>>,
+  wait: (ms: number) => Promise<void> = sleep,
 ): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   let pending = { ...values };
@@ -86,7 +89,12 @@ export async function storeConfirmed(
       const why = errorMessage(e);
       for (const n of names) {
         const unsure = maybe.has(n) || last.get(n) === 'unsure';
-        results.set(n, unsure ? { kind: 'unknown', why: `${why}; a write of this run may have landed, or still land` } : { kind: 'notStored', why });
+        results.set(
+          n,
+          unsure
+            ? { kind: 'unknown', why: `${why}; a write of this run may have landed, or still land` }
+            : { kind: 'notStored', why },
+        );
       }
       return results;
     }
@@ -102,9 +110,12 @@ export async function storeConfirmed(
   }
   for (const n of Object.keys(pending)) {
     const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing the group at the same time: let one run at a time write it)`;
-    results.set(n, last.get(n) === 'missing' && !maybe.has(n)
-      ? { kind: 'notStored', why: `'${n}' was missing: ${why}` }
-      : { kind: 'unknown', why: `'${n}' may hold another value: ${why}` });
+    results.set(
+      n,
+      last.get(n) === 'missing' && !maybe.has(n)
+        ? { kind: 'notStored', why: `'${n}' was missing: ${why}` }
+        : { kind: 'unknown', why: `'${n}' may hold another value: ${why}` },
+    );
   }
   return results;
 }
@@ -121,7 +132,10 @@ export class PipelineVariableStore implements Store {
   readonly readsBack = false;
 
   /** `outputOnly`: just the secret output (target none: the `token` output is where the new PAT goes). */
-  constructor(private readonly sink: VariableSink, private readonly outputOnly = false) {
+  constructor(
+    private readonly sink: VariableSink,
+    private readonly outputOnly = false,
+  ) {
     this.where = outputOnly ? 'secret output' : 'pipeline variable';
   }
 
@@ -169,8 +183,10 @@ export class VariableGroupStore implements Store {
       // An answer without the saved group leaves nothing to compare later writes against.
       return { modifiedOn: saved === before ? undefined : saved.modifiedOn };
     } catch (e) {
-      const retryAfterMs = e instanceof AdoError && (e.retryable || e.lostResponse) ? (e.retryAfterMs ?? STORE_RETRY_MS) : undefined;
-      if (!(e instanceof AdoError && e.lostResponse)) throw new StoreWriteError(errorMessage(e), 'all', { cause: e, retryAfterMs });
+      const retryAfterMs =
+        e instanceof AdoError && (e.retryable || e.lostResponse) ? (e.retryAfterMs ?? STORE_RETRY_MS) : undefined;
+      if (!(e instanceof AdoError && e.lostResponse))
+        throw new StoreWriteError(errorMessage(e), 'all', { cause: e, retryAfterMs });
       throw await this.settle(before, Object.keys(values), e, retryAfterMs);
     }
   }
@@ -180,11 +196,13 @@ export class VariableGroupStore implements Store {
     // Someone wrote the group after this run did (or the write's answer had no date to tell): a value of ours that is
     // still there may have been replaced. Two writes within the service's clock step (1/300 s) look like one.
     const writtenSince = written.modifiedOn === undefined || !sameInstant(now.modifiedOn, written.modifiedOn);
-    return new Map(names.map((n): [string, Held] => {
-      const key = variableKey(now, n);
-      if (key === undefined) return [n, 'missing'];
-      return [n, now.variables[key].isSecret === true && !writtenSince ? 'held' : 'unsure'];
-    }));
+    return new Map(
+      names.map((n): [string, Held] => {
+        const key = variableKey(now, n);
+        if (key === undefined) return [n, 'missing'];
+        return [n, now.variables[key].isSecret === true && !writtenSince ? 'held' : 'unsure'];
+      }),
+    );
   }
 
   /**
@@ -192,25 +210,45 @@ export class VariableGroupStore implements Store {
    * is not there did not land; when the group is unchanged since the read before the write (same modifiedOn and
    * variables), nothing landed. Anything else may have.
    */
-  private async settle(before: VariableGroup, names: string[], cause: AdoError, retryAfterMs: number | undefined): Promise<StoreWriteError> {
+  private async settle(
+    before: VariableGroup,
+    names: string[],
+    cause: AdoError,
+    retryAfterMs: number | undefined,
+  ): Promise<StoreWriteError> {
     // An attempt that got no answer at all may still land after this read: nothing can be ruled out.
-    if (cause.unanswered) return new StoreWriteError(`${cause.message} (the attempt got no answer and may still land)`, new Set(), { cause, retryAfterMs });
+    if (cause.unanswered)
+      return new StoreWriteError(`${cause.message} (the attempt got no answer and may still land)`, new Set(), {
+        cause,
+        retryAfterMs,
+      });
     let after: VariableGroup;
     try {
       after = await this.client.read(this.group);
     } catch {
       return new StoreWriteError(cause.message, new Set(), { cause });
     }
-    const keys = (g: VariableGroup) => Object.keys(g.variables).map((k) => k.toLowerCase()).sort().join('\n');
-    const unchanged = before.modifiedOn !== undefined && sameInstant(after.modifiedOn, before.modifiedOn) && keys(after) === keys(before);
+    const keys = (g: VariableGroup) =>
+      Object.keys(g.variables)
+        .map((k) => k.toLowerCase())
+        .sort()
+        .join('\n');
+    const unchanged =
+      before.modifiedOn !== undefined &&
+      sameInstant(after.modifiedOn, before.modifiedOn) &&
+      keys(after) === keys(before);
     const notLanded = new Set(names.filter((n) => unchanged || variableKey(after, n) === undefined));
-    return new StoreWriteError(`${cause.message}; read back: ${unchanged ? 'the group is unchanged' : 'the group changed'}`, notLanded, { cause, retryAfterMs });
+    return new StoreWriteError(
+      `${cause.message}; read back: ${unchanged ? 'the group is unchanged' : 'the group changed'}`,
+      notLanded,
+      { cause, retryAfterMs },
+    );
   }
 }
 
-
 /** The same .NET date, however many fractional digits each was written with ("…52.08Z" = "…52.0800000Z"). */
 function sameInstant(a: string | undefined, b: string | undefined): boolean {
-  const norm = (d: string | undefined) => d?.replace(/(?:\.(\d+))?Z$/i, (_m, f: string | undefined) => `.${(f ?? '').padEnd(7, '0')}Z`);
+  const norm = (d: string | undefined) =>
+    d?.replace(/(?:\.(\d+))?Z$/i, (_m, f: string | undefined) => `.${(f ?? '').padEnd(7, '0')}Z`);
   return a !== undefined && norm(a) === norm(b);
 }

@@ -1,0 +1,59 @@
+// Where each new PAT of a plan goes: one variable name per PAT, from the variableName template, never one the agent
+// keeps, an output of the task, a protected variable of the target, or another PAT's.
+import { ConfigError } from '../config';
+import { isOutputName, OUTPUT_CLASH, reservedVariableName, sameVariable } from '../variableNames';
+import type { Action, PlanInput } from './actions';
+
+/** Where each new PAT goes (a copy of each action, with its variable name). Every new value needs a place of its own. */
+export function withVariableNames(input: PlanInput, actions: Action[]): Action[] {
+  const producing = actions.filter(
+    (a): a is Extract<Action, { kind: 'create' | 'rotate' }> => a.kind === 'create' || a.kind === 'rotate',
+  );
+  const bulk = input.selector.kind === 'prefix' || input.selector.kind === 'all';
+  if (input.target.kind === 'none') {
+    if (bulk && producing.length > 0) {
+      throw new ConfigError(
+        'target',
+        'several PATs may be rotated, and with target none their new values would be lost (the token output holds one PAT only): store them with target variable or variableGroup and {displayName} in variableName.',
+      );
+    }
+    // The one new PAT goes to the secret output `token`, as soon as it is verified.
+    return actions.map((a) => (a.kind === 'create' || a.kind === 'rotate' ? { ...a, variableName: 'token' } : a));
+  }
+  const template = input.target.variableName;
+  if (bulk && !template.includes('{displayName}') && producing.length > 0) {
+    throw new ConfigError(
+      'variableName',
+      `several PATs may be rotated into one variable: put {displayName} in variableName (e.g. "PAT.{displayName}").`,
+    );
+  }
+  const taken = new Map<string, string>();
+  return actions.map((a) => {
+    if (a.kind !== 'create' && a.kind !== 'rotate') return a;
+    const name = a.kind === 'create' ? a.displayName : a.old.displayName;
+    const variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    // Variable names are case-insensitive, and sanitising can make two names one.
+    const other = taken.get(variableName.toLowerCase());
+    if (other !== undefined) {
+      throw new ConfigError(
+        'variableName',
+        `PATs '${other}' and '${name}' would both be stored as '${variableName}': rename one of the PATs, or narrow the selection.`,
+      );
+    }
+    taken.set(variableName.toLowerCase(), name);
+    const reserved = reservedVariableName(variableName);
+    if (reserved) throw new ConfigError('variableName', `PAT '${name}' would be stored as ${reserved}`);
+    if (input.target.kind === 'variable' && isOutputName(variableName))
+      throw new ConfigError(
+        'variableName',
+        `PAT '${name}' would be stored as '${variableName}', which ${OUTPUT_CLASH}`,
+      );
+    const clash = input.protectedVariables?.find((p) => sameVariable(p.name, variableName));
+    if (clash)
+      throw new ConfigError(
+        'variableName',
+        `PAT '${name}' would be stored as '${variableName}', ${clash.why}. Use another variableName.`,
+      );
+    return { ...a, variableName };
+  });
+}
