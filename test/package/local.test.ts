@@ -12,6 +12,9 @@ import { palette } from '../../scripts/log-render';
 /** Secrets the emulator issues: refresh tokens, device codes, JWTs, PAT values (52 base32 characters). */
 const SECRET_SHAPES = /1\.AQ[A-Za-z0-9_-]{8}|DAQABAAEAAA|eyJ[A-Za-z0-9_-]{10}|\b[a-z2-7]{52}\b|[A-Za-z0-9_-]{64,}/;
 
+/** The runs' own temp folder (the local runner keeps each run's summary for the person who ran it). */
+const runsTemp = mkdtempSync(path.join(tmpdir(), 'patrotate-local-runs-'));
+
 function local(
   args: string[],
   env: Record<string, string> = {},
@@ -25,7 +28,7 @@ function local(
     {
       cwd: REPO_ROOT,
       encoding: 'utf8',
-      env: { ...base, ...env },
+      env: { ...base, TMPDIR: runsTemp, ...env },
       timeout: 60_000,
     },
   );
@@ -38,7 +41,10 @@ describe('package: npm run local', function () {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'patrotate-local-test-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(runsTemp, { recursive: true, force: true });
+  });
 
   it('--emulator --operation list works twice in a row (a fresh refresh token each time), outputs masked, no colour on a pipe', () => {
     for (const run of [1, 2]) {
