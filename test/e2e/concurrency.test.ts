@@ -1,5 +1,6 @@
 // Two scheduled runs that overlap must never leave a live PAT that nobody stored, nor a store without a live PAT.
 import assert from 'node:assert/strict';
+import type { TaskRun } from '../helpers/runTask';
 import { assertResult, live, worldPerTest, type World } from './world';
 
 const inputs = {
@@ -52,6 +53,101 @@ describe('e2e: concurrent runs and the job token', function () {
       }
     });
   }
+
+  describe('two runs rotating the same PAT, in each order the emulator forces', () => {
+    let w!: World;
+    worldPerTest((x) => (w = x));
+    const PATS = '/contoso/_apis/tokens/pats';
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      return { open, opened };
+    };
+    /** One live PAT named deploy, and the group holds it (or holds nothing and the old PAT is that one). */
+    const assertOneLiveStored = (oldId: string) => {
+      const alive = live(w, 'deploy');
+      assert.equal(alive.length, 1, 'one live PAT named deploy');
+      const stored = w.emu.state.group(w.group.id)!.variables['Deploy.Pat']?.value;
+      if (stored === undefined) assert.equal(alive[0].authorizationId, oldId);
+      else assert.equal(stored, alive[0].token);
+    };
+
+    it('both create before either checks: both step back, the old PAT stays', async () => {
+      const old = w.addPat('deploy', 2);
+      const first = gate();
+      const second = gate();
+      w.emu.faults.add({
+        method: 'POST',
+        path: PATS,
+        nth: 1,
+        action: { kind: 'hold', answerOnly: true, until: second.opened, onApplied: first.open },
+      });
+      w.emu.faults.add({
+        method: 'POST',
+        path: PATS,
+        nth: 2,
+        action: { kind: 'hold', answerOnly: true, until: first.opened, onApplied: second.open },
+      });
+      const runs = await Promise.all([w.run({ ...w.signIn(), ...inputs }), w.run({ ...w.signIn(), ...inputs })]);
+      runs.forEach((r) => assert.match(r.message, /Another run is rotating 'deploy' at the same time.*Rolled back/));
+      assertOneLiveStored(old.authorizationId);
+      assert.equal(live(w, 'deploy')[0].authorizationId, old.authorizationId);
+    });
+
+    it('the second creates after the first checked: the second steps back, the first rotates', async () => {
+      const old = w.addPat('deploy', 2);
+      const listsDone = gate();
+      const firstChecked = gate();
+      // Both list first; then one creates and checks for rivals; only then may the other create.
+      w.emu.faults.add({
+        method: 'GET',
+        path: PATS,
+        nth: 2,
+        action: { kind: 'hold', answerOnly: true, until: Promise.resolve(), onApplied: listsDone.open },
+      });
+      w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'hold', until: listsDone.opened } });
+      w.emu.faults.add({
+        method: 'GET',
+        path: PATS,
+        nth: 3,
+        action: { kind: 'hold', answerOnly: true, until: Promise.resolve(), onApplied: firstChecked.open },
+      });
+      w.emu.faults.add({ method: 'POST', path: PATS, nth: 2, action: { kind: 'hold', until: firstChecked.opened } });
+      const runs = await Promise.all([w.run({ ...w.signIn(), ...inputs }), w.run({ ...w.signIn(), ...inputs })]);
+      assert.deepEqual(runs.map((r) => r.result).sort(), ['Failed', 'Succeeded']);
+      assert.match(
+        runs.find((r) => r.result === 'Failed')!.message,
+        /Another run is rotating 'deploy' at the same time.*Rolled back/,
+      );
+      assertOneLiveStored(old.authorizationId);
+      assert.notEqual(live(w, 'deploy')[0].authorizationId, old.authorizationId);
+    });
+
+    it('the second starts while the first verifies: it finds two PATs of the name and stops before any change', async () => {
+      const old = w.addPat('deploy', 2);
+      const secondDone = gate();
+      let second: Promise<TaskRun> | undefined;
+      w.emu.faults.add({
+        method: 'GET',
+        path: '/contoso/_apis/connectionData',
+        nth: 1,
+        action: {
+          kind: 'hold',
+          until: secondDone.opened,
+          onHeld: () => {
+            second = w.run({ ...w.signIn(), ...inputs });
+            void second.then(() => secondDone.open());
+          },
+        },
+      });
+      const first = await w.run({ ...w.signIn(), ...inputs });
+      const late = await second!;
+      assertResult(first, 'Succeeded');
+      assertResult(late, 'Failed');
+      assert.match(late.message, /2 PATs are named 'deploy'.*if another run may be rotating it right now/);
+      assertOneLiveStored(old.authorizationId);
+    });
+  });
 
   describe('two runs writing one variable group', () => {
     let w!: World;
