@@ -175,21 +175,6 @@ describe('ado/pats PatClient', () => {
     assert.match(e.message, /service principals and managed identities cannot/);
   });
 
-  it('gets one PAT by authorizationId', async () => {
-    server.enqueue({ status: 200, body: { patToken: patJson(3), patTokenError: 'none' } });
-    const pat = await pats.get(patJson(3).authorizationId);
-    assert.equal(pat.displayName, 'pat-3');
-    assert.equal(
-      server.log[0].url,
-      `/contoso/_apis/tokens/pats?authorizationId=${patJson(3).authorizationId}&api-version=7.1-preview.1`,
-    );
-  });
-
-  it('maps authorizationNotFound on get to notFound', async () => {
-    server.enqueue({ status: 200, body: { patToken: null, patTokenError: 'authorizationNotFound' } });
-    assert.equal((await rejection(pats.get('x'))).kind, 'notFound');
-  });
-
   it('updates with only the given fields', async () => {
     server.enqueue({
       status: 200,

@@ -77,13 +77,6 @@ export class PatClient {
     return all;
   }
 
-  async get(authorizationId: string): Promise<PatToken> {
-    const result = await this.http.send<PatTokenResultBody>('GET', this.url({ authorizationId }), {
-      credential: this.credential,
-    });
-    return toPatToken(requirePatToken(result, `PAT ${authorizationId}`));
-  }
-
   /** Creates a PAT. Never retried: a lost answer is reported as AdoError.lostResponse for the caller to recover. */
   async create(req: PatCreateRequest): Promise<NewPatToken> {
     const body = {

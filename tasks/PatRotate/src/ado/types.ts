@@ -1,5 +1,5 @@
 // Domain types of the PAT Lifecycle Management API and variable groups, as the rest of the task sees them.
-// Field names follow the REST contract (../shared/specs/tokens/7.2/tokens.json); dates are parsed into Date.
+// Field names follow the REST contract (test/fixtures/specs/tokens/7.2/tokens.json); dates are parsed into Date.
 
 /** Which PATs a List call returns (`displayFilterOption`). */
 export type PatStatusFilter = 'active' | 'expired' | 'revoked' | 'all';

@@ -207,7 +207,6 @@ function serverDescription(e: AuthError | undefined): string | undefined {
   return redact((m ? m[1] : e.errorMessage).replace(/^AADSTS\d+:\s*/, '').split(/\r|\n/)[0]);
 }
 
-/** Belt and braces: no error text may carry something token-shaped. */
 /** Removes anything token-shaped and folds the text onto one line (MSAL messages can span several). */
 export function redact(text: string): string {
   return text
