@@ -3,22 +3,12 @@ import assert from 'node:assert/strict';
 import { start, type Emulator } from '../emulator';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
 import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
-import { VariableGroupClient, type VariableGroup } from '../../tasks/PatRotate/src/ado/variableGroups';
+import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { storeConfirmed, VariableGroupStore } from '../../tasks/PatRotate/src/rotation/stores';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
-
-/** Read → replace, as the store does (without its read-back). */
-async function setSecret(
-  groups: VariableGroupClient,
-  group: VariableGroup,
-  name: string,
-  value: string,
-  identity?: string,
-): Promise<VariableGroup> {
-  return groups.replace(await groups.read(group), { [name]: value }, identity);
-}
+import { setSecret } from '../helpers/groups';
 
 describe('integration: ado variable group client ↔ emulator', function () {
   this.timeout(20_000);

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
-import { VariableGroupClient, type VariableGroup } from '../../tasks/PatRotate/src/ado/variableGroups';
+import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep, startFakeServer, type FakeServer } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
-
-/** Read → replace, as the store does (without its read-back). */
-async function setSecret(
-  groups: VariableGroupClient,
-  group: VariableGroup,
-  name: string,
-  value: string,
-  identity?: string,
-): Promise<VariableGroup> {
-  return groups.replace(await groups.read(group), { [name]: value }, identity);
-}
+import { setSecret } from '../helpers/groups';
 
 const credential = { kind: 'bearer', token: 'entra-token' } as const;
 const refs = [{ name: 'Secrets', description: '', projectReference: { id: 'p-1', name: 'Proj' } }];
