@@ -415,9 +415,10 @@ async function bulkProduct(concurrency: number, inject429: boolean): Promise<Bul
     const groupWrites = log.filter((e) => e.method === 'PUT' && /variablegroups\/\d+$/.test(e.path)).length;
     // The ideal for c requests in flight: the sequential prefix (sign-in, group checks, list pages), then the three
     // requests every PAT needs (create, verify, revoke) spread over c lanes, the rival-check list pages, and the
-    // group writes (GET + PUT each; a PUT replaces the whole group, so they cannot overlap).
+    // group writes (GET + PUT + the GET that reads it back, each; a PUT replaces the whole group, so they cannot
+    // overlap, and a new value counts as stored only once it is read back).
     const lateLists = purposes(log).filter((x) => x === 'PAT list after create (rival check)').length;
-    const idealMs = (firstCreate + 3 * Math.ceil(BULK_N / concurrency) + lateLists + groupWrites * 2) * LATENCY;
+    const idealMs = (firstCreate + 3 * Math.ceil(BULK_N / concurrency) + lateLists + groupWrites * 3) * LATENCY;
     let delayGapsOk: string | undefined;
     if (inject429) {
       const deletes = log.filter((e) => e.method === 'DELETE');
@@ -496,7 +497,7 @@ async function bulk(): Promise<void> {
     ),
   );
   say(
-    `Ideal = (sequential prefix of ${c16.prefix} requests before the first create + 3 × ceil(N/c) (create, verify, revoke on c lanes) + rival-check list pages + group PUTs × 2 (GET + PUT, serialized)) × ${LATENCY} ms.`,
+    `Ideal = (sequential prefix of ${c16.prefix} requests before the first create + 3 × ceil(N/c) (create, verify, revoke on c lanes) + rival-check list pages + group PUTs × 3 (GET + PUT + read-back GET, serialized)) × ${LATENCY} ms.`,
   );
   for (const f of [c4, c16]) {
     say(
