@@ -171,7 +171,7 @@ describe('contract: faults and latency', function () {
         }
       });
     });
-    assert.ok(wire < 200 * 1024, `${wire} bytes on the wire for ${inflated} inflated`);
+    assert.ok(wire < 600 * 1024, `${wire} bytes on the wire for ${inflated} inflated`);
     em.faults.add({ path: PATH, times: 1, action: { kind: 'oversized', bytes: 1024 * 1024 } });
     const plain = await call(em, 'GET', PATH + Q, { bearer });
     assert.equal(plain.status, 200);

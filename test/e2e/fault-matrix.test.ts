@@ -25,8 +25,8 @@
 // deadline per request must end it), `bomb` is a gzip body inflating to 2 GiB (the 16 MiB body cap must stop it), and
 // `endless` answers every PAT list page with no PATs and a fresh continuation token (the 1,000-page cap must stop it).
 //
-// Every run sets PatRotate.RequestTimeoutSeconds=3 (env PATROTATE_REQUESTTIMEOUTSECONDS), so a hang ends after 3 s
-// idle and a drip at the 6 s total deadline instead of 30 s / 60 s. The cells run in parallel (each in its own
+// Every run sets PatRotate.RequestTimeoutSeconds=5 (env PATROTATE_REQUESTTIMEOUTSECONDS), so a hang ends after 5 s
+// idle and a drip at the 10 s total deadline instead of 30 s / 60 s (short, yet well above a loaded machine's stalls). The cells run in parallel (each in its own
 // emulator) and every it() awaits its own cell.
 import assert from 'node:assert/strict';
 import type { FaultAction, PatRecord } from '../emulator';
@@ -289,7 +289,7 @@ const FAULTS: Fault[] = [
 ];
 
 /** The per-request timeout every run gets (seconds): hang cells take this long, drip cells twice this. */
-const REQUEST_TIMEOUT_SECONDS = 3;
+const REQUEST_TIMEOUT_SECONDS = 5;
 
 type Outcome = 'S' | 'SWI' | 'F' | 'F·rb' | 'F·kept-both';
 
@@ -565,7 +565,7 @@ describe('e2e: fault matrix (one rotation into a variable group)', function () {
   const results = new Map<Cell, CellResult>();
 
   before(() => {
-    pending = schedule(CELLS, 12);
+    pending = schedule(CELLS, 10);
   });
   after(async () => {
     // Wait for cells whose it() was skipped by a filter (--grep) so no emulator is left open.

@@ -144,6 +144,34 @@ describe('e2e: a hostile or confused server', function () {
     assert.match(run.message, /Variable value \*\*\* is not valid/);
   });
 
+  it('a create answered with a token that spans lines is rolled back by the real task (task-lib refuses such secrets)', async () => {
+    const old = w.addPat('deploy', 2);
+    w.emu.faults.add({
+      method: 'POST',
+      path: PATS,
+      nth: 1,
+      action: {
+        kind: 'tamper',
+        change: (b) => {
+          const pat = (b as { patToken: { token: string } }).patToken;
+          pat.token = `${pat.token}\nsecond-line`;
+          return b;
+        },
+      },
+    });
+    const run = await w.spawn({ ...w.signIn(), ...intoGroup });
+    assertResult(run, 'Failed');
+    const [made] = w.emu.state.pats(w.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
+    assert.match(
+      run.message,
+      new RegExp(
+        `its token is not one word of printable characters.*Rolled back: the new PAT ${made.authorizationId} was revoked`,
+      ),
+    );
+    assert.equal(made.revoked, true);
+    assert.equal(old.revoked, false);
+  });
+
   it('a group read answered for another id is not written', async () => {
     const old = w.addPat('deploy', 2);
     const other = w.emu.state.addGroup('contoso', 'Platform', { name: 'other', admins: [w.user.oid], variables: {} });

@@ -234,6 +234,62 @@ describe('e2e: rotation safety', function () {
     assert.equal(old.revoked, false);
   });
 
+  it('a refresh-token write that got no answer (it may land late) stops the run before any PAT changes', async () => {
+    const old = w.addPat('deploy', 2);
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    w.emu.faults.add({ method: 'PUT', path: GROUP_PUT, nth: 1, action: { kind: 'hold', until: late } });
+    const run = await w.run(
+      { ...w.signIn(), ...intoGroup, refreshTokenVariable: 'PatRotate.RefreshToken' },
+      { PATROTATE_REQUESTTIMEOUTSECONDS: '1' },
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.message, /took a write that got no answer and may still land.*no PAT was changed/);
+    release();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(w.emu.state.pats(w.user.oid).length, 1, 'no PAT was created');
+    assert.equal(old.revoked, false);
+    assert.ok(w.emu.state.group(w.group.id)!.variables['PatRotate.RefreshToken'], 'the refresh token is saved');
+  });
+
+  it('a stop after a create was sent again names the first request, which may still make a PAT', async () => {
+    w.addPat('deploy', 2);
+    let task: TaskHandle | undefined;
+    let release!: () => void;
+    const late = new Promise<void>((r) => (release = r));
+    w.emu.faults.add({ method: 'POST', path: PATS, nth: 1, action: { kind: 'hold', until: late } });
+    w.emu.faults.add({
+      method: 'GET',
+      path: PATS,
+      nth: 3,
+      action: { kind: 'hold', onHeld: () => task?.signal('SIGTERM') },
+    });
+    const run = await w.run(
+      { ...w.signIn(), ...intoGroup },
+      { PATROTATE_REQUESTTIMEOUTSECONDS: '1' },
+      { onStart: (t) => (task = t) },
+    );
+    release();
+    assertResult(run, 'Failed');
+    assert.match(run.message, /A PAT named 'deploy' requested at \S+ may still be created/);
+  });
+
+  it('no store write begins after a stop, even one the store had planned to retry', async () => {
+    w.addPat('deploy', 2);
+    let task: TaskHandle | undefined;
+    w.emu.faults.add({
+      method: 'PUT',
+      path: GROUP_PUT,
+      nth: 1,
+      action: { kind: 'status', status: 503, retryAfterSeconds: 1 },
+      onHit: () => task?.signal('SIGTERM'),
+    });
+    const run = await w.run({ ...w.signIn(), ...intoGroup }, {}, { onStart: (t) => (task = t) });
+    assertResult(run, 'Failed');
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(w.emu.log.filter((e) => e.method === 'PUT').length, 1, 'no write after the stop');
+  });
+
   it('a cancel while the rolled refresh token is being saved says where it is', async () => {
     let task: TaskHandle | undefined;
     w.emu.faults.add({

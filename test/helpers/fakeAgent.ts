@@ -66,11 +66,19 @@ export class FakeAgent implements Agent {
     this.out.push(`##vso[task.issue type=warning;source=TaskInternal;]${escapeData(text)}`);
   }
 
+  /** As agent.ts: one mask per line (task-lib itself refuses a value with a line break). */
   setSecret(value: string): void {
-    if (value) this.out.push(`##vso[task.setsecret]${escapeData(value)}`);
+    for (const line of value.split(/\r\n|\r|\n/))
+      if (line.trim()) this.out.push(`##vso[task.setsecret]${escapeData(line)}`);
+  }
+
+  /** task-lib refuses a secret variable whose value has a line break; so does this fake. */
+  private static refuseMultiline(name: string, value: string, secret: boolean): void {
+    if (secret && /[\r\n]/.test(value)) throw new Error(`Secrets cannot contain multiple lines (${name})`);
   }
 
   setVariable(name: string, value: string, secret: boolean, isOutput: boolean): void {
+    FakeAgent.refuseMultiline(name, value, secret);
     this.out.push(
       `##vso[task.setvariable variable=${escapeProp(name)};isOutput=${isOutput};issecret=${secret};]${escapeData(value)}`,
     );

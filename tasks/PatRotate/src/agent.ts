@@ -80,9 +80,7 @@ export function taskLibAgent(): Agent {
     print: (line) => console.log(line),
     debug: (text) => tl.debug(text),
     warning: (text) => tl.warning(text),
-    setSecret: (value) => {
-      if (value) tl.setSecret(value);
-    },
+    setSecret: maskSecret,
     setVariable: (name, value, secret, isOutput) => tl.setVariable(name, value, secret, isOutput),
     uploadSummary,
     complete: (result: TaskResult, message: string) => tl.setResult(results[result], message),
@@ -93,6 +91,14 @@ export function taskLibAgent(): Agent {
       process.stdout.write('', () => process.exit(code));
     },
   };
+}
+
+/**
+ * Masks a value. task-lib refuses a value with a line break (it throws): each line is masked instead, so an odd
+ * value from a server can never stop the run between receiving a token and recording it.
+ */
+function maskSecret(value: string): void {
+  for (const line of value.split(/\r\n|\r|\n/)) if (line.trim()) tl.setSecret(line);
 }
 
 /** Publishes markdown on the run's summary page (task.uploadsummary needs a file). */

@@ -5,6 +5,7 @@ import type { VariableGroupClient } from '../ado/variableGroups';
 import { ConfigError } from '../config';
 import { PipelineVariableStore, VariableGroupStore, type Store } from '../rotation/stores';
 import type { RunContext } from './context';
+import type { SavedRefreshToken } from './refreshToken';
 
 export interface OpenedStore {
   store: Store;
@@ -16,7 +17,7 @@ export async function openStore(
   { agent, cfg }: RunContext,
   groups: VariableGroupClient,
   identity: string,
-  refreshGroupId: number | undefined,
+  refresh: SavedRefreshToken | undefined,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
   if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
@@ -44,10 +45,16 @@ export async function openStore(
       name,
       why: `a plain (not secret) variable of group '${group.name}': PatRotate stores only secrets, so it would turn it into one`,
     }));
-  const refresh = cfg.refreshTokenStore?.variableName;
-  if (refreshGroupId === group.id && refresh) {
+  const refreshName = cfg.refreshTokenStore?.variableName;
+  if (refresh?.groupId === group.id && refresh.lateWrite) {
+    // That write's older copy of the group, landing late, would drop a PAT variable this run adds: change nothing.
+    throw new Error(
+      `Saving the refresh token to variable group '${group.name}' took a write that got no answer and may still land, which would undo what this run writes to that group; no PAT was changed: run again.`,
+    );
+  }
+  if (refresh?.groupId === group.id && refreshName) {
     protectedVariables.push({
-      name: refresh,
+      name: refreshName,
       why: "the refresh token's variable in the same group (refreshTokenVariable): the next run could not sign in",
     });
   }

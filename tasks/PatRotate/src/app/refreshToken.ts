@@ -6,12 +6,18 @@ import { storeConfirmed, VariableGroupStore, type StoreResult } from '../rotatio
 import type { RunContext } from './context';
 import { errorMessage } from '../errorMessage';
 
-/** Saves the rolled refresh token; returns the id of the group it went to. */
+/** Where the rolled refresh token went; `lateWrite`: a write of that group got no answer and may still land. */
+export interface SavedRefreshToken {
+  groupId: number;
+  lateWrite: boolean;
+}
+
+/** Saves the rolled refresh token, read back. */
 export async function saveRefreshToken(
   { agent, log, cfg }: RunContext,
   signedIn: SignedIn,
   groups: VariableGroupClient,
-): Promise<number | undefined> {
+): Promise<SavedRefreshToken | undefined> {
   const rt = signedIn.rolledRefreshToken;
   if (!rt) return undefined;
   agent.setSecret(rt);
@@ -41,5 +47,5 @@ export async function saveRefreshToken(
       `Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${result?.why ?? '?'} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
     );
   log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
-  return group.id;
+  return { groupId: group.id, lateWrite: result.mayStillLand === true };
 }

@@ -134,12 +134,12 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
   state.savingRefreshToken = cfg.refreshTokenStore?.ref.group;
-  const refreshGroupId = await saveRefreshToken(ctx, signedIn, groups);
+  const refresh = await saveRefreshToken(ctx, signedIn, groups);
   state.savingRefreshToken = undefined;
   ledger.check();
 
   // Every check that can fail on bad input happens before the first change.
-  const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId);
+  const opened = await openStore(ctx, groups, groupIdentity, refresh);
   ledger.check();
   log.section(`Read PATs in ${cfg.organization.organization}`);
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);

@@ -54,7 +54,8 @@ export async function createOnce(
       { cause: err },
     );
   } finally {
-    deps.ledger.createAnswered(open);
+    // A request that got no answer at all may still make its PAT: it stays open, so a stop later names it.
+    if (!lost.unanswered) deps.ledger.createAnswered(open);
   }
   if (appeared.length > 0) {
     throw new Error(
@@ -83,7 +84,7 @@ export function listedBefore(deps: RunDeps, id: string): boolean {
 /** One create request, open in the ledger; closed here when its answer (masked at once) is in. */
 async function create(req: PatCreateRequest, deps: RunDeps, open: OpenCreate): Promise<NewPatToken> {
   const created = await deps.pats.create(req);
+  deps.ledger.createAnswered(open, created); // first: whatever happens next, a stop knows this PAT exists
   deps.setSecret(created.token);
-  deps.ledger.createAnswered(open, created);
   return created;
 }

@@ -10,7 +10,8 @@ import { createOnce, listedBefore } from './create';
 import { Ledger } from './ledger';
 import { errorMessage } from '../errorMessage';
 import { warnIfClamped, type ExecuteDeps, type Outcome, type RunDeps } from './outcome';
-import type { Action, ListedPat } from './plan';
+import type { Action } from './plan';
+import { retire } from './retire';
 import { mapPool } from './pool';
 import { storeConfirmed } from './stores';
 
@@ -24,7 +25,6 @@ interface Live {
 
 type Deps = RunDeps;
 
-const HOUR_MS = 3_600_000;
 /** How long before this run began another run's new PAT may have been created and still be a rival. */
 const RIVAL_WINDOW_MS = 10 * 60_000;
 
@@ -76,6 +76,7 @@ function checkAnswers(live: Live[], deps: Deps): Promise<Live[]> {
     if (listedBefore(deps, got.authorizationId)) {
       wrong.push(`its authorizationId ${got.authorizationId} is not that of a new PAT`);
     }
+    if (!/^[\x21-\x7e]+$/.test(got.token)) wrong.push('its token is not one word of printable characters');
     if (got.displayName !== req.displayName)
       wrong.push(`its name is '${got.displayName}' (asked for '${req.displayName}')`);
     const asked = new Set(splitScopes(req.scope.toLowerCase()));
@@ -173,6 +174,8 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
   const results = await storeConfirmed(
     store,
     Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])),
+    undefined,
+    () => deps.ledger.check(),
   );
   return phase(
     live,
@@ -276,23 +279,4 @@ async function rollBack(l: Live, deps: Deps, cause: Error): Promise<Error> {
       { cause },
     );
   }
-}
-
-async function retire(
-  old: ListedPat,
-  mode: Extract<Action, { kind: 'rotate' }>['retire'],
-  deps: Deps,
-): Promise<string> {
-  if (old.status === 'expired') return `The old PAT ${old.authorizationId} had already expired.`;
-  if (mode === 'keep')
-    return `Kept the old PAT ${old.authorizationId} (retireOld: keep): it stays valid until ${old.validTo.toISOString()}.`;
-  if (mode === 'revoke') {
-    await deps.pats.revoke(old.authorizationId);
-    return `Revoked the old PAT ${old.authorizationId}.`;
-  }
-  const graceEnd = new Date(deps.now().getTime() + deps.graceHours * HOUR_MS);
-  if (graceEnd >= old.validTo)
-    return `The old PAT ${old.authorizationId} expires within the grace period anyway (${old.validTo.toISOString()}).`;
-  await deps.pats.update({ authorizationId: old.authorizationId, validTo: graceEnd });
-  return `Shortened the old PAT ${old.authorizationId}: it stops working at ${graceEnd.toISOString()}.`;
 }

@@ -52,7 +52,11 @@ export class StoreWriteError extends Error {
 
 /** What became of one value: stored (read back), not stored (safe to roll back), or unknown (it may be there). */
 export type StoreResult =
-  { kind: 'stored'; writes: number } | { kind: 'notStored'; why: string } | { kind: 'unknown'; why: string };
+  /** `mayStillLand`: an earlier write of this run got no answer; landing late, its older copy of the store would
+   * drop what was added after it was built (the value itself is in it). */
+  | { kind: 'stored'; writes: number; mayStillLand?: boolean }
+  | { kind: 'notStored'; why: string }
+  | { kind: 'unknown'; why: string };
 
 /** Writes of one value (another writer keeps dropping it, or the service keeps failing): then the run gives up. */
 export const MAX_STORE_WRITES = 3;
@@ -69,6 +73,7 @@ export async function storeConfirmed(
   store: Store,
   values: Readonly<Record<string, string>>,
   wait: (ms: number) => Promise<void> = sleep,
+  beforeWrite: () => void = () => undefined,
 ): Promise<Map<string, StoreResult>> {
   const results = new Map<string, StoreResult>();
   let pending = { ...values };
@@ -78,6 +83,7 @@ export async function storeConfirmed(
   for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
     const names = Object.keys(pending);
     let written: StoreWrite;
+    beforeWrite(); // e.g. the ledger's check: no write begins once the run is stopping
     try {
       written = await store.putAll(pending);
     } catch (e) {
@@ -105,7 +111,11 @@ export async function storeConfirmed(
       names.forEach((n) => results.set(n, { kind: 'unknown', why }));
       return results;
     }
-    names.filter((n) => last.get(n) === 'held').forEach((n) => results.set(n, { kind: 'stored', writes: write }));
+    names
+      .filter((n) => last.get(n) === 'held')
+      .forEach((n) =>
+        results.set(n, { kind: 'stored', writes: write, ...(maybe.has(n) ? { mayStillLand: true } : {}) }),
+      );
     pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
   }
   for (const n of Object.keys(pending)) {
