@@ -105,6 +105,10 @@ export class EmulatorState extends AuthState {
   patPropagationCalls = 0;
   /** authorizationId → connectionData calls still to refuse. */
   readonly propagationPending = new Map<string, number>();
+  /** Oids of the Project Collection Administrators: the only callers Graph users and Token Admin answer. */
+  readonly collectionAdmins = new Set<string>();
+  /** Users per Graph page (the service's is larger; small here so tests page). */
+  graphPageSize = 100;
   private patSeq = 0;
   private groupSeq = 0;
   readonly seedIdentityId = newGuid();
