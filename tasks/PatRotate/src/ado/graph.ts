@@ -61,7 +61,7 @@ export class GraphClient {
 export function toGraphUser(raw: unknown): GraphUser {
   if (typeof raw !== 'object' || raw === null) throw protocol('a user entry is not an object');
   const o = raw as Record<string, unknown>;
-  const str = (name: string): string => (typeof o[name] === 'string' ? (o[name] as string) : '');
+  const str = (name: string): string => (typeof o[name] === 'string' ? o[name] : '');
   const descriptor = str('descriptor');
   if (!/^[A-Za-z0-9]+\.[A-Za-z0-9_=-]+$/.test(descriptor)) throw protocol('a user entry has no usable descriptor');
   return {

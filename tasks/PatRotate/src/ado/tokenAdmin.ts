@@ -77,7 +77,7 @@ export function toAdminPat(raw: unknown): AdminPat {
     authorizationId: id,
     displayName: typeof o.displayName === 'string' ? o.displayName : '',
     scope: typeof o.scope === 'string' ? o.scope : '',
-    targetAccounts: targets == null ? null : [...(targets as string[])],
+    targetAccounts: targets == null ? null : [...targets],
     validFrom: date('validFrom'),
     validTo: date('validTo'),
     isValid: o.isValid !== false,

@@ -64,7 +64,9 @@ export async function audit(ctx: RunContext, deps: AuditDeps): Promise<void> {
       failures.push(`${user.principalName || user.descriptor}: ${errorMessage(e)}`);
       log.warn(`Could not read the PATs of ${user.principalName || user.descriptor}: ${errorMessage(e)}`);
       if (failures.length > MAX_USER_FAILURES)
-        throw new Error(`The PATs of more than ${MAX_USER_FAILURES} users could not be read; stopping the audit.`);
+        throw new Error(`The PATs of more than ${MAX_USER_FAILURES} users could not be read; stopping the audit.`, {
+          cause: e,
+        });
       return;
     }
     totals.users++;
@@ -145,5 +147,6 @@ function finishAudit({ log, cfg }: RunContext, totals: AuditTotals, failures: st
 function refusal(who: string, org: string, e: AdoError): Error {
   return new Error(
     `audit needs a Project Collection Administrator of ${org}: ${who} may not list the organization's users or their PATs (${e.message}). Add ${who} to Project Collection Administrators, or run the audit as a member of it.`,
+    { cause: e },
   );
 }
