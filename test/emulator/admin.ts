@@ -82,7 +82,12 @@ function graphUserJson(ctx: Ctx, u: User): Record<string, unknown> {
     originId: u.oid,
     displayName: u.displayName,
     ...(u.deletedInOrigin ? { isDeletedInOrigin: true } : {}),
-    _links: { self: { href: self } },
+    _links: Object.fromEntries(
+      ['self', 'memberships', 'membershipState', 'storageKey', 'avatar'].map((k) => [
+        k,
+        { href: k === 'self' ? self : self.replace('/Graph/Users/', `/Graph/${k[0].toUpperCase()}${k.slice(1)}s/`) },
+      ]),
+    ),
     url: self,
     descriptor: d,
   };
