@@ -105,7 +105,7 @@ export function handleTokenAdmin(ctx: Ctx, org: Org, descriptor: string): Reply 
   if (refused) return refused;
   const bad = checkApiVersion(ctx, ctx.query['api-version'], API_VERSIONS);
   if (bad) return bad;
-  const user = ctx.state.users.find((u) => descriptorOf(u) === descriptor);
+  const user = userByDescriptor(ctx, descriptor);
   if (!user)
     return notFound(`The subject descriptor '${descriptor}' could not be found.`, 'GraphSubjectNotFoundException');
   const size = ctx.query.pageSize === undefined ? 20 : Number(ctx.query.pageSize);
@@ -123,6 +123,18 @@ export function handleTokenAdmin(ctx: Ctx, org: Org, descriptor: string): Reply 
     value: page.map((p) => sessionTokenJson(p, user)),
     continuationToken: next < pats.length ? b64url(`skip:${next}`) : null,
   });
+}
+
+const descriptorIndex = new WeakMap<object, { size: number; map: Map<string, User> }>();
+
+/** The user with this descriptor (an index per state, rebuilt when users were added). */
+function userByDescriptor(ctx: Ctx, descriptor: string): User | undefined {
+  let index = descriptorIndex.get(ctx.state);
+  if (index?.size !== ctx.state.users.length) {
+    index = { size: ctx.state.users.length, map: new Map(ctx.state.users.map((u) => [descriptorOf(u), u])) };
+    descriptorIndex.set(ctx.state, index);
+  }
+  return index.map.get(descriptor);
 }
 
 /** SessionToken with the property order of Microsoft's example; never a token value. */
