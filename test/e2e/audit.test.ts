@@ -115,19 +115,30 @@ describe('e2e: audit', function () {
       nth: 120,
       action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
     });
+    const graphThrottle = w.emu.faults.add({
+      method: 'GET',
+      path: '/contoso/_apis/graph/users',
+      nth: 2,
+      action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+    });
     const before = w.emu.state.snapshot();
     const run = await w.run({ ...w.signIn(), operation: 'audit', reportDirectory: dir, concurrency: '8' });
     assertResult(run, 'Succeeded');
     assert.equal(w.emu.state.snapshot(), before, 'read-only');
     assert.equal(w.emu.faults.firedCount(throttle), 1);
+    assert.equal(w.emu.faults.firedCount(graphThrottle), 1);
     assert.match(run.stdout, /Retrying GET .*tokenadmin.* after HTTP 429 in 1 s/);
 
     // Graph: three pages, each after the first asked with the header's continuation token; service identities left out.
     const graph = w.emu.log.filter((e) => e.path === '/contoso/_apis/graph/users');
-    assert.equal(graph.length, 3);
     assert.deepEqual(
-      graph.map((e) => e.query.continuationToken !== undefined),
-      [false, true, true],
+      graph.map((e) => [e.status, e.query.continuationToken !== undefined]),
+      [
+        [200, false],
+        [429, true],
+        [200, true],
+        [200, true],
+      ],
     );
     const admin = w.emu.log.filter((e) => e.path.startsWith('/contoso/_apis/tokenadmin/'));
     assert.equal(admin.length, users.length + 1, 'one call per user, plus the throttled one');
@@ -221,6 +232,34 @@ describe('e2e: audit', function () {
     assert.equal(run.errors.length, 1, run.errors.join('\n'));
     assert.equal(w.emu.log.filter((e) => e.path.includes('/tokenadmin/')).length, 0);
     assert.equal(w.emu.log.filter((e) => e.path.endsWith('/graph/users')).length, 1);
+  });
+
+  it('refuses once when Token Admin denies the first user (Graph allowed), reading no other user', async () => {
+    seedOrg(w, 30);
+    w.emu.faults.add({
+      method: 'GET',
+      path: '/contoso/_apis/tokenadmin/personalaccesstokens/*',
+      action: {
+        kind: 'status',
+        status: 403,
+        body: { message: 'Access Denied: needs Read on Identity', typeKey: 'AccessCheckException' },
+      },
+    });
+    const run = await w.run({ ...w.signIn(), operation: 'audit', reportDirectory: dir });
+    assertResult(run, 'Failed');
+    assert.match(run.message, /audit needs a Project Collection Administrator/);
+    assert.equal(w.emu.log.filter((e) => e.path.includes('/tokenadmin/')).length, 1);
+  });
+
+  it('runs through the built bundle as the agent runs it, attaching both files', async () => {
+    seedOrg(w, 5);
+    const run = await w.spawn({ ...w.signIn(), operation: 'audit', reportDirectory: dir });
+    assertResult(run, 'Succeeded');
+    assert.deepEqual(
+      run.commands.filter((c) => c.name === 'task.uploadfile').map((c) => path.basename(c.message)),
+      ['pat-inventory.csv', 'pat-inventory.json'],
+    );
+    assert.equal(run.summaries.length, 1);
   });
 
   it('failOnFindings expiring fails the run when a PAT expires soon; none leaves it green', async () => {
