@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { descriptorOf, type PatRecord, type User } from '../emulator';
+import type { TaskHandle } from '../helpers/runTask';
 import { assertResult, DAY, worldPerTest, type World } from './world';
 
 type Kind = 'ok' | 'expiring' | 'expired' | 'renewed' | 'oldExpired' | 'global' | 'full' | 'long' | 'revoked';
@@ -260,6 +261,26 @@ describe('e2e: audit', function () {
       ['pat-inventory.csv', 'pat-inventory.json'],
     );
     assert.equal(run.summaries.length, 1);
+  });
+
+  it('stops on a cancel: no further user begins, the run fails naming the signal', async () => {
+    seedOrg(w, 60);
+    let task: TaskHandle | undefined;
+    w.emu.faults.add({
+      method: 'GET',
+      path: '/contoso/_apis/tokenadmin/personalaccesstokens/*',
+      nth: 10,
+      action: { kind: 'hold', answerOnly: true, onHeld: () => task?.signal('SIGTERM') },
+    });
+    const run = await w.run(
+      { ...w.signIn(), operation: 'audit', reportDirectory: dir, concurrency: '2' },
+      {},
+      { onStart: (t) => (task = t) },
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.message, /stopped \(SIGTERM\)/);
+    const calls = w.emu.log.filter((e) => e.path.includes('/tokenadmin/')).length;
+    assert.ok(calls < 15, `${calls} Token Admin calls`);
   });
 
   it('failOnFindings expiring fails the run when a PAT expires soon; none leaves it green', async () => {
