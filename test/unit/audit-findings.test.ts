@@ -125,4 +125,30 @@ describe('audit/report', () => {
     assert.ok(!md.includes('](https://'));
     assert.ok(md.includes(' \\| col') && !md.includes(' | col'), 'the pipe is escaped');
   });
+
+  it('groups the summary table by owner: the owner once, then its PATs by days left', () => {
+    const owner = (name: string) => ({
+      descriptor: `aad.${name}`,
+      principalName: `${name}@x`,
+      displayName: name,
+      mailAddress: '',
+      origin: 'aad',
+      originId: name,
+      deletedInOrigin: false,
+    });
+    const rows = [
+      rowOf(owner('bob'), judge(owner('bob'), [pat(9)], settings, NOW)[0]),
+      rowOf(owner('amy'), judge(owner('amy'), [pat(12)], settings, NOW)[0]),
+      rowOf(owner('bob'), judge(owner('bob'), [pat(2)], settings, NOW)[0]),
+    ];
+    const totals = emptyTotals();
+    totals.withFindings = 3;
+    const table = auditSummary('contoso', totals, rows, { csv: 'a', json: 'b' })
+      .split('\n')
+      .filter((l) => l.includes('| 00000000-'));
+    assert.deepEqual(
+      table.map((l) => `${l.split('|')[1].trim()} ${l.split('|')[6].trim()}`),
+      ['amy@x 12', 'bob@x 2', ' 9'],
+    );
+  });
 });
