@@ -2,7 +2,7 @@
 // Not part of `npm test`. Prints one table per benchmark and the ratios against the goals; bench/RESULTS.md holds
 // a recorded run (`node build/bench/run.js --record` rewrites it).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -572,6 +572,71 @@ async function peakRss(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+async function auditBench(): Promise<void> {
+  const users = 10_000;
+  const perUser = 3;
+  const latencyMs = 40;
+  const concurrency = 8;
+  say(
+    `## 6. Audit: ${users.toLocaleString('en')} users × ${perUser} PATs, emulator latency ${latencyMs} ms, concurrency ${concurrency}`,
+  );
+  const w = await seeded(latencyMs);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'patrotate-bench-audit-'));
+  try {
+    const s = w.emu.state;
+    s.collectionAdmins.add(w.oid);
+    const now = Date.now();
+    const owners = [w.oid];
+    for (let i = 1; i < users; i++) owners.push(s.addUser({ upn: `user${i}@contoso.example` }).oid);
+    for (const oid of owners)
+      for (let k = 0; k < perUser; k++)
+        s.addPat(oid, 'contoso', {
+          displayName: `pat-${k}`,
+          scope: k === 2 ? 'app_token' : 'vso.code',
+          validFrom: new Date(now - 10 * DAY),
+          validTo: new Date(now + (k * 40 + 5) * DAY),
+        });
+    const run = await runTaskTimed(
+      w,
+      { operation: 'audit', concurrency: String(concurrency), reportDirectory: dir },
+      true,
+    );
+    must(run, 'Succeeded', 'audit');
+    const graphPages = w.emu.log.filter((e) => e.path.endsWith('/_apis/graph/users')).length;
+    const adminCalls = w.emu.log.filter((e) => e.path.includes('/_apis/tokenadmin/')).length;
+    const rows = readFileSync(path.join(dir, 'pat-inventory.csv'), 'utf8').split('\r\n').filter(Boolean).length - 1;
+    // Concurrency-bound ideal: sign-in and the first page of users one after the other, then one Token Admin call per
+    // user over `concurrency` lanes (later pages of users are fetched while PATs are read).
+    const ideal = (2 + Math.ceil(users / concurrency)) * latencyMs;
+    const rss = run.peakRssMiB ?? NaN;
+    say(
+      table(
+        ['run', 'wall', 'ideal', 'wall / ideal', 'peak RSS', 'Graph pages', 'Token Admin calls', 'CSV rows'],
+        [
+          [
+            `audit, concurrency ${concurrency}`,
+            ms(run.wallMs),
+            ms(ideal),
+            ratio(run.wallMs / ideal),
+            `${rss.toFixed(1)} MiB`,
+            String(graphPages),
+            String(adminCalls),
+            String(rows),
+          ],
+        ],
+      ),
+    );
+    say(
+      `Goals: wall ≤ 1.3× ideal: ${run.wallMs <= 1.3 * ideal ? 'met' : 'NOT met'}; peak RSS ≤ 150 MB: ${rss * 1.048576 <= 150 ? 'met' : 'NOT met'} (${(rss * 1.048576).toFixed(1)} MB, ${run.rssSource ?? 'n/a'}).`,
+    );
+    say('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await w.emu.close();
+  }
+}
+
 function machine(): void {
   const cpu =
     /model name\s*:\s*(.*)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ??
@@ -586,11 +651,16 @@ function machine(): void {
 
 async function main(): Promise<void> {
   machine();
+  if (process.argv.includes('--only-audit')) {
+    await auditBench();
+    return;
+  }
   await skipRun();
   await requestsPerRotation();
   await bulk();
   vsix();
   await peakRss();
+  await auditBench();
   if (process.argv.includes('--record')) {
     const file = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
     writeFileSync(file, `${out.join('\n')}\n`);

@@ -10,6 +10,10 @@ export interface User {
   password?: string;
   /** Azure DevOps identity id (storage key), distinct from the Entra oid as in the real service. */
   identityId: string;
+  /** Graph origin: aad (default), msa, or vsts (service identities, which Graph lists under subjectTypes svc). */
+  origin?: 'aad' | 'msa' | 'vsts';
+  /** Graph's isDeletedInOrigin: the user left its directory but is still known to the organization. */
+  deletedInOrigin?: boolean;
 }
 
 export interface Identity {
@@ -92,8 +96,18 @@ export class AuthState {
     return [...this.secrets];
   }
 
-  addUser(o: { upn: string; displayName?: string; tenantId?: string; password?: string; oid?: string }): User {
+  addUser(o: {
+    upn: string;
+    displayName?: string;
+    tenantId?: string;
+    password?: string;
+    oid?: string;
+    origin?: User['origin'];
+    deletedInOrigin?: boolean;
+  }): User {
     const user: User = {
+      ...(o.origin ? { origin: o.origin } : {}),
+      ...(o.deletedInOrigin ? { deletedInOrigin: true } : {}),
       oid: o.oid ?? newGuid(),
       upn: o.upn,
       displayName: o.displayName ?? o.upn.split('@')[0],

@@ -22,6 +22,8 @@ export function seedDemo(emulator: Pick<Emulator, 'state'>): DemoSeed {
   const now = Date.now();
   const user = st.addUser({ upn: 'alice@contoso.example', displayName: 'Alice Example', password: 'alice-password' });
   const org = st.addOrg('contoso');
+  // A Project Collection Administrator, so operation: audit runs against the demo emulator too.
+  st.collectionAdmins.add(user.oid);
   const project = st.addProject(org, 'Platform');
   const expiringSoon = st.addPat(user.oid, org.name, {
     displayName: 'build-feed',

@@ -13,6 +13,7 @@ export { Faults, type FaultRule, type FaultAction } from './faults';
 export type { RequestLogEntry } from './server';
 export type { AuthKind } from './http';
 export { PAT_SCOPES, FULL_ACCESS_SCOPE } from './scopes';
+export { descriptorOf, sessionTokenJson } from './admin';
 export { ADO_RESOURCE, dotnetDate, readJwt, DOTNET_DATE_RE } from './tokens';
 
 export interface EmulatorOptions {

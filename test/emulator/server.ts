@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { handleGraphUsers, handleTokenAdmin } from './admin';
 import { handleCore } from './core';
 import { handleEntra } from './entra';
 import { Faults, type FaultAction } from './faults';
@@ -43,6 +44,9 @@ function route(ctx: Ctx): Reply {
     if (!org)
       return notFound(`TF400813: The organization '${ctx.segments[0]}' could not be found.`, 'HostNotFoundException');
     if (s.length === 4 && s[1] === '_apis' && s[2] === 'tokens' && s[3] === 'pats') return handlePats(ctx, org);
+    if (s.length === 4 && s[1] === '_apis' && s[2] === 'graph' && s[3] === 'users') return handleGraphUsers(ctx);
+    if (s.length === 5 && s[1] === '_apis' && s[2] === 'tokenadmin' && s[3] === 'personalaccesstokens')
+      return handleTokenAdmin(ctx, org, ctx.segments[4]);
     const core = handleCore(ctx, org);
     if (core) return core;
   }

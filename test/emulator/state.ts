@@ -105,7 +105,13 @@ export class EmulatorState extends AuthState {
   patPropagationCalls = 0;
   /** authorizationId → connectionData calls still to refuse. */
   readonly propagationPending = new Map<string, number>();
+  /** Oids of the Project Collection Administrators: the only callers Graph users and Token Admin answer. */
+  readonly collectionAdmins = new Set<string>();
+  /** Users per Graph page (the service's is larger; small here so tests page). */
+  graphPageSize = 100;
   private patSeq = 0;
+  private readonly byOwner = new Map<string, PatRecord[]>();
+  private byOwnerSize = -1;
   private groupSeq = 0;
   readonly seedIdentityId = newGuid();
 
@@ -184,7 +190,18 @@ export class EmulatorState extends AuthState {
 
   /** All PAT records (live objects), optionally only one user's. */
   pats(userOid?: string): PatRecord[] {
-    return this.patList.filter((p) => userOid === undefined || p.ownerOid === userOid);
+    if (userOid === undefined) return [...this.patList];
+    // An index by owner (an owner never changes; a record is never removed), rebuilt when PATs were added.
+    if (this.byOwnerSize !== this.patList.length) {
+      this.byOwner.clear();
+      for (const p of this.patList) {
+        const list = this.byOwner.get(p.ownerOid);
+        if (list) list.push(p);
+        else this.byOwner.set(p.ownerOid, [p]);
+      }
+      this.byOwnerSize = this.patList.length;
+    }
+    return [...(this.byOwner.get(userOid) ?? [])];
   }
 
   patByToken(token: string): PatRecord | undefined {

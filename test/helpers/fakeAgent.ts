@@ -89,6 +89,14 @@ export class FakeAgent implements Agent {
     this.out.push(`##vso[task.uploadsummary]in-memory-summary-${this.summaryTexts.length}.md`);
   }
 
+  /** Files attached to the run, in order. */
+  readonly uploadedFiles: string[] = [];
+
+  uploadFile(path: string): void {
+    this.uploadedFiles.push(path);
+    this.out.push(`##vso[task.uploadfile]${escapeData(path)}`);
+  }
+
   complete(result: TaskResult, message: string): void {
     if (result === 'failed') this.out.push(`##vso[task.issue type=error;source=TaskInternal;]${escapeData(message)}`);
     this.out.push(`##vso[task.complete result=${RESULT[result]};]${escapeData(message)}`);

@@ -53,6 +53,23 @@ describe('config', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('reads audit: every PAT, with its own defaults and inputs', () => {
+    const c = parse({ organization: 'contoso', refreshToken: 'rt', operation: 'Audit' });
+    assert.equal(c.operation, 'audit');
+    assert.deepEqual(c.selector, { kind: 'all' });
+    assert.equal(c.maxLifetimeDays, 90);
+    assert.equal(c.reportDirectory, '');
+    assert.equal(c.failOnFindings, 'none');
+    const d = parse({
+      ...BASE,
+      operation: 'audit',
+      maxLifetimeDays: '30',
+      reportDirectory: ' /r ',
+      failOnFindings: 'ANY',
+    });
+    assert.deepEqual([d.maxLifetimeDays, d.reportDirectory, d.failOnFindings], [30, '/r', 'any']);
+  });
+
   it("uses the pipeline's own organization when organization is empty", () => {
     const c = parse({ ...BASE, organization: '' });
     assert.equal(c.organization.organization, 'contoso');
@@ -124,6 +141,8 @@ describe('config', () => {
     ['validity 366', { validityDays: '366' }, 'validityDays', /1 to 365/],
     ['validity text', { validityDays: 'thirty' }, 'validityDays', /whole number/],
     ['concurrency 17', { concurrency: '17' }, 'concurrency', /1 to 16/],
+    ['maxLifetimeDays 0', { operation: 'audit', maxLifetimeDays: '0' }, 'maxLifetimeDays', /1 to 3650/],
+    ['failOnFindings typo', { operation: 'audit', failOnFindings: 'all' }, 'failOnFindings', /none, expiring, any/],
     ['bad boolean', { dryRun: 'yes' }, 'dryRun', /true or false/],
     ['no selector', { displayName: '' }, 'displayName', /needs displayName/],
     ['both selectors', { authorizationId: '00000000-0000-4000-8000-000000000001' }, 'authorizationId', /not both/],

@@ -83,6 +83,7 @@ export function taskLibAgent(): Agent {
     setSecret: maskSecret,
     setVariable: (name, value, secret, isOutput) => tl.setVariable(name, value, secret, isOutput),
     uploadSummary,
+    uploadFile: (file) => tl.uploadFile(file),
     complete: (result: TaskResult, message: string) => tl.setResult(results[result], message),
     network: () => agentNetwork(),
     jobAccessToken,

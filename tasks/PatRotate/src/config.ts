@@ -8,7 +8,8 @@ import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
 import { errorMessage } from './errorMessage';
 
-export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list';
+export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list' | 'audit';
+export type FailOnFindings = 'none' | 'expiring' | 'any';
 export type RetireMode = 'revoke' | 'shorten' | 'keep';
 export type GroupAuth = 'entra' | 'jobToken';
 
@@ -46,6 +47,11 @@ export interface Config {
   readonly groupAuth: GroupAuth;
   readonly concurrency: number;
   readonly dryRun: boolean;
+  /** audit: a PAT whose lifetime is longer is flagged AUD-LONGLIVED. */
+  readonly maxLifetimeDays: number;
+  /** audit: where pat-inventory.csv/json are written; empty = the agent's temp directory. */
+  readonly reportDirectory: string;
+  readonly failOnFindings: FailOnFindings;
 }
 
 export { ConfigError } from './configError';
@@ -85,7 +91,7 @@ export function parseConfig(src: InputSource): Config {
     return n;
   };
 
-  const operation = choice<Operation>('operation', ['rotate', 'create', 'renew', 'revoke', 'list'], 'rotate');
+  const operation = choice<Operation>('operation', ['rotate', 'create', 'renew', 'revoke', 'list', 'audit'], 'rotate');
   let organization: Config['organization'];
   try {
     organization = resolveOrganization(text('organization'), src.variable('System.CollectionUri'));
@@ -176,6 +182,9 @@ export function parseConfig(src: InputSource): Config {
     groupAuth,
     concurrency: int('concurrency', 4, 1, 16),
     dryRun: bool('dryRun', false),
+    maxLifetimeDays: int('maxLifetimeDays', 90, 1, 3650),
+    reportDirectory: text('reportDirectory'),
+    failOnFindings: choice<FailOnFindings>('failOnFindings', ['none', 'expiring', 'any'], 'none'),
   });
 }
 

@@ -30,7 +30,7 @@ export function parseSelector(authorizationId: string, displayName: string, oper
     return prefix ? { kind: 'prefix', prefix } : { kind: 'all' };
   }
   if (displayName) return { kind: 'name', displayName };
-  if (operation === 'list') return { kind: 'all' };
+  if (operation === 'list' || operation === 'audit') return { kind: 'all' };
   throw new ConfigError(
     'displayName',
     `${operation} needs displayName (exact, or a prefix ending in *) or authorizationId to know which PATs to ${operation}.`,

@@ -64,6 +64,12 @@ export interface SendOptions {
   allowRetry?: boolean;
 }
 
+/** A 2xx answer: the parsed JSON body (undefined when empty) and the response headers (names lower-case). */
+export interface Answer<T> {
+  body: T | undefined;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class AdoHttp {
@@ -87,6 +93,11 @@ export class AdoHttp {
 
   /** Sends one request (plus retries) and returns the parsed JSON body, or undefined for an empty 2xx. */
   async send<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<T | undefined> {
+    return (await this.exchange<T>(method, url, opts)).body;
+  }
+
+  /** As send, and the answer's headers too (e.g. Graph's X-MS-ContinuationToken), lower-cased. */
+  async exchange<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<Answer<T>> {
     // A POST is repeated only after a 429: a throttled request was refused unread, while a 5xx or a lost answer may
     // hide a PAT that was created (the executor's lost-create recovery handles those).
     const mayRetry = (e: AdoError) => opts.allowRetry !== false && (method !== 'POST' || e.status === 429);
@@ -132,7 +143,7 @@ export class AdoHttp {
     return Math.round(exp * (0.5 + this.policy.random() / 2)); // jitter: 50–100 % of the exponential step
   }
 
-  private async attempt<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<T | undefined> {
+  private async attempt<T>(method: HttpMethod, url: string, opts: SendOptions): Promise<Answer<T>> {
     const where = `${method} ${withoutQuery(url)}`;
     const mutating = method !== 'GET';
     const headers: Record<string, string> = {
@@ -150,6 +161,7 @@ export class AdoHttp {
     let text: string;
     let retryAfter: string | undefined;
     let location: string | string[] | undefined;
+    let answerHeaders: Answer<T>['headers'];
     try {
       const { client, handler } = this.clientFor(url);
       const res = await boundedExchange(client, handler, method, url, data, headers, {
@@ -159,6 +171,7 @@ export class AdoHttp {
       contentType = String(res.headers['content-type'] ?? '');
       retryAfter = res.headers['retry-after'];
       location = res.headers.location;
+      answerHeaders = res.headers;
       text = res.text;
     } catch (err) {
       throw errorFromNetwork(err, where, mutating);
@@ -177,7 +190,7 @@ export class AdoHttp {
     if (status === 203 || (looksHtml && (status < 300 || status === 401))) {
       throw signInPageError(where, status);
     }
-    if (status >= 200 && status < 300) return parseSuccess<T>(text, where, mutating);
+    if (status >= 200 && status < 300) return { body: parseSuccess<T>(text, where, mutating), headers: answerHeaders };
 
     let parsed: unknown;
     try {

@@ -19,6 +19,8 @@ export interface Agent extends InputSource {
   setVariable(name: string, value: string, secret: boolean, isOutput: boolean): void;
   /** Publishes markdown on the run's summary page. */
   uploadSummary(markdown: string): void;
+  /** Attaches a file the task wrote to the run (task.uploadfile): it is kept with the run's logs. */
+  uploadFile(path: string): void;
   /** The task's result; the last call counts. */
   complete(result: TaskResult, message: string): void;
   /** The agent's proxy, certificate and timeout settings. */

@@ -14,6 +14,7 @@ import { globalPatsEnd, plan, wantsExpired, type ListedPat } from '../rotation/p
 import type { Agent, StopReason } from './agent';
 import type { RunContext } from './context';
 import { logOf, type Log } from './log';
+import { audit } from './audit';
 import { openStore } from './openStore';
 import { saveRefreshToken } from './refreshToken';
 import { describe, finishRun, report } from './report';
@@ -137,6 +138,10 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const refresh = await saveRefreshToken(ctx, signedIn, groups);
   state.savingRefreshToken = undefined;
   ledger.check();
+  if (cfg.operation === 'audit') {
+    await audit(ctx, { http, credential: user, who, check: () => ledger.check() });
+    return;
+  }
 
   // Every check that can fail on bad input happens before the first change.
   const opened = await openStore(ctx, groups, groupIdentity, refresh);

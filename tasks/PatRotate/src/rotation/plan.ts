@@ -48,6 +48,7 @@ function chooseActions(input: PlanInput, selected: ListedPat[], now: Date): Acti
 
   switch (input.operation) {
     case 'list':
+    case 'audit': // never planned: app/audit.ts runs it
       return selected.map((pat) => ({ kind: 'list', pat }));
     case 'create': {
       if (input.selector.kind !== 'name')
