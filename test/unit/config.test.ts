@@ -46,7 +46,7 @@ describe('config', () => {
     assert.equal(c.graceHours, 24);
     assert.equal(c.verifyNewToken, true);
     assert.deepEqual(c.target, { kind: 'variable', variableName: 'PatRotate.Token' });
-    assert.equal(c.groupAuth, 'entra');
+    assert.equal(c.storeAuth, 'entra');
     assert.equal(c.concurrency, 4);
     assert.equal(c.dryRun, false);
     assert.equal(c.allOrgs, false);

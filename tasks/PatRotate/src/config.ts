@@ -10,7 +10,7 @@ import { errorMessage } from './errorMessage';
 
 export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list';
 export type RetireMode = 'revoke' | 'shorten' | 'keep';
-export type GroupAuth = 'entra' | 'jobToken';
+export type StoreAuth = 'entra' | 'jobToken';
 
 export interface GroupRef {
   /** Variable group name or numeric id. */
@@ -18,9 +18,17 @@ export interface GroupRef {
   project: string;
 }
 
+/** A service connection (name or id) in a project; the PAT goes into its authorization. */
+export interface ConnectionRef {
+  connection: string;
+  project: string;
+}
+
 export type TargetConfig =
   | { kind: 'variable'; variableName: string }
   | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
+  /** `variableName` is the connection as given: one PAT per connection. */
+  | { kind: 'serviceConnection'; variableName: string; ref: ConnectionRef }
   | { kind: 'none' };
 
 export type { Selector } from './selector';
@@ -43,7 +51,9 @@ export interface Config {
   readonly graceHours: number;
   readonly verifyNewToken: boolean;
   readonly target: TargetConfig;
-  readonly groupAuth: GroupAuth;
+  /** Who writes the store (a variable group or a service connection), and the input that said so (for messages). */
+  readonly storeAuth: StoreAuth;
+  readonly storeAuthInput: 'storeAuth' | 'groupAuth';
   readonly concurrency: number;
   readonly dryRun: boolean;
 }
@@ -123,7 +133,9 @@ export function parseConfig(src: InputSource): Config {
 
   const project = text('project', src.variable('System.TeamProject') ?? '');
   const target = parseTarget(text, choice, project);
-  const groupAuth = choice<GroupAuth>('groupAuth', ['entra', 'jobToken'], 'entra');
+  // storeAuth was called groupAuth before service connections: the old name is still read when the new one is empty.
+  const storeAuthInput = text('storeAuth') === '' && text('groupAuth') !== '' ? 'groupAuth' : 'storeAuth';
+  const storeAuth = choice<StoreAuth>(storeAuthInput, ['entra', 'jobToken'], 'entra');
 
   const refreshTokenVariable = text('refreshTokenVariable');
   let refreshTokenStore: Config['refreshTokenStore'];
@@ -173,7 +185,8 @@ export function parseConfig(src: InputSource): Config {
     graceHours: int('graceHours', 24, 0, 720),
     verifyNewToken: bool('verifyNewToken', true),
     target,
-    groupAuth,
+    storeAuth,
+    storeAuthInput,
     concurrency: int('concurrency', 4, 1, 16),
     dryRun: bool('dryRun', false),
   });
@@ -255,8 +268,22 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
 }
 
 function parseTarget(text: Text, choice: Choice, project: string): TargetConfig {
-  const kind = choice<TargetConfig['kind']>('target', ['variable', 'variableGroup', 'none'], 'variable');
+  const kind = choice<TargetConfig['kind']>(
+    'target',
+    ['variable', 'variableGroup', 'serviceConnection', 'none'],
+    'variable',
+  );
   if (kind === 'none') return { kind };
+  if (kind === 'serviceConnection') {
+    const connection = text('serviceConnection');
+    if (!connection)
+      throw new ConfigError(
+        'serviceConnection',
+        'target serviceConnection needs the name or id of the service connection (Project settings → Service connections).',
+      );
+    if (!project) throw new ConfigError('project', "the service connection's project is unknown: set project.");
+    return { kind, variableName: connection, ref: { connection, project } };
+  }
   const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
   checkVariableName('variableName', variableName);
   if (kind === 'variable') {
