@@ -1,6 +1,6 @@
 // target serviceConnection: the new PAT goes into a service connection's authorization, every other field unchanged.
 import assert from 'node:assert/strict';
-import { canonicalJson, type AddEndpointOptions, type ServiceEndpointRecord } from '../emulator';
+import { canonicalJson, type AddEndpointOptions, type FaultRule, type ServiceEndpointRecord } from '../emulator';
 import { assertResult, live, patApiCalls, worldPerTest, type World } from './world';
 
 /** Every type/scheme PatRotate supports, as a realistic connection holding an old PAT. */
@@ -175,7 +175,10 @@ describe('e2e: target serviceConnection', function () {
     addEndpoint(SUPPORTED[0]);
     const missing = await w.run(inputs('no-such-connection'));
     assertResult(missing, 'Failed');
-    assert.match(missing.message ?? '', /Input 'serviceConnection': Service connection 'no-such-connection' was not found/);
+    assert.match(
+      missing.message ?? '',
+      /Input 'serviceConnection': Service connection 'no-such-connection' was not found/,
+    );
     const bulk = await w.run(inputs('fabrikam-repos', { displayName: 'fabrikam-pat*' }));
     assertResult(bulk, 'Failed');
     assert.match(bulk.message ?? '', /Input 'target': a service connection holds one PAT/);
@@ -198,4 +201,139 @@ describe('e2e: target serviceConnection', function () {
       assert.equal(e.parameters[tokenParameter], live(w, 'fabrikam-pat')[0].token);
     }
   });
+});
+
+// The store step of a rotation into a service connection, with one fault at a time: the connection must always hold a
+// live PAT (the invariant), and the outcome is the one the store policy gives (see rotation/stores.ts): a write that
+// surely did not land is rolled back, a lost answer is written again, and a write that may have landed leaves both
+// PATs live and names the new one.
+describe('e2e: service connection store faults', function () {
+  this.timeout(60_000);
+  let w!: World;
+  worldPerTest((x) => (w = x));
+
+  type Outcome = 'stored' | 'rolledBack' | 'keptBoth';
+  const byIdPath = (e: ServiceEndpointRecord) => `/contoso/Platform/_apis/serviceendpoint/endpoints/${e.id}`;
+  const putPath = (e: ServiceEndpointRecord) => `/contoso/_apis/serviceendpoint/endpoints/${e.id}`;
+  // GETs by id, in order: the Administrator check (actionFilter=manage), the preflight read, the store's read, the check.
+  const cells: {
+    label: string;
+    rule: (e: ServiceEndpointRecord) => FaultRule;
+    outcome: Outcome;
+    holds: 'new' | 'old';
+  }[] = [
+    {
+      label: 'write: 500 once',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'status', status: 500 } }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'write: 500 always',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), action: { kind: 'status', status: 500 } }),
+      outcome: 'keptBoth',
+      holds: 'old',
+    },
+    {
+      label: 'write: 403',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'status', status: 403 } }),
+      outcome: 'rolledBack',
+      holds: 'old',
+    },
+    {
+      label: 'write: 429 then ok',
+      rule: (e) => ({
+        method: 'PUT',
+        path: putPath(e),
+        nth: 1,
+        action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+      }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'write: reset',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'reset' } }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'write: applied, answer reset',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'afterApply', then: 'reset' } }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'write: applied, answer 500',
+      rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'afterApply', then: { status: 500 } } }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'read before write: 404',
+      rule: (e) => ({ method: 'GET', path: byIdPath(e), nth: 3, action: { kind: 'status', status: 404 } }),
+      outcome: 'rolledBack',
+      holds: 'old',
+    },
+    {
+      label: 'check: another writer changed the url',
+      rule: (e) => ({
+        method: 'GET',
+        path: byIdPath(e),
+        nth: 4,
+        action: { kind: 'tamper', change: (b) => ({ ...(b as object), url: 'https://elsewhere.example' }) },
+      }),
+      outcome: 'stored',
+      holds: 'new',
+    },
+    {
+      label: 'check: not ready after the write',
+      rule: (e) => ({
+        method: 'GET',
+        path: byIdPath(e),
+        nth: 4,
+        times: 10,
+        action: { kind: 'tamper', change: (b) => ({ ...(b as object), isReady: false }) },
+      }),
+      outcome: 'keptBoth',
+      holds: 'new',
+    },
+  ];
+
+  for (const c of cells) {
+    it(`${c.label} → ${c.outcome}`, async () => {
+      const old = w.addPat('fabrikam-pat', 2);
+      const e = w.emu.state.addEndpoint('contoso', 'Platform', {
+        name: 'fabrikam-repos',
+        type: 'externaltfs',
+        url: 'https://dev.azure.com/fabrikam',
+        scheme: 'Token',
+        parameters: { apitoken: old.token },
+        roles: { [w.user.oid]: 'Administrator' },
+      });
+      w.emu.faults.add(c.rule(e));
+      const run = await w.run({
+        ...w.signIn(),
+        displayName: 'fabrikam-pat',
+        target: 'serviceConnection',
+        serviceConnection: 'fabrikam-repos',
+      });
+      const made = w.emu.state.pats(w.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
+      assert.equal(made.length, 1, 'one new PAT was created');
+      const fresh = made[0];
+      // The invariant: whatever the connection holds is a live PAT.
+      const held = w.emu.state.patByToken(e.parameters.apitoken ?? '');
+      assert.ok(held && !held.revoked, `the connection holds a live PAT (${c.label})`);
+      assert.equal(held.authorizationId, (c.holds === 'new' ? fresh : old).authorizationId);
+      if (c.outcome === 'stored') {
+        assertResult(run, 'Succeeded');
+        assert.equal(old.revoked, true);
+      } else {
+        assertResult(run, 'Failed');
+        assert.equal(old.revoked, false, 'the old PAT stays live');
+        assert.equal(fresh.revoked, c.outcome === 'rolledBack');
+        if (c.outcome === 'keptBoth') assert.ok((run.message ?? '').includes(fresh.authorizationId), run.message);
+      }
+    });
+  }
 });

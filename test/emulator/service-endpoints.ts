@@ -28,7 +28,11 @@ import { checkApiVersion } from './pats';
 const SE_VERSIONS = /^(5\.[0-1]|6\.0|7\.[0-2])(-preview(\.[1-4])?)?$/;
 
 /** The parameter a scheme cannot work without (lower case). */
-const REQUIRED: Record<string, string> = { token: 'apitoken', usernamepassword: 'password', personalaccesstoken: 'accesstoken' };
+const REQUIRED: Record<string, string> = {
+  token: 'apitoken',
+  usernamepassword: 'password',
+  personalaccesstoken: 'accesstoken',
+};
 
 export function handleServiceEndpoints(ctx: Ctx, org: Org): Reply | undefined {
   const s = ctx.segments.map((x) => x.toLowerCase());
@@ -49,7 +53,11 @@ export function handleServiceEndpoints(ctx: Ctx, org: Org): Reply | undefined {
         'ProjectDoesNotExistWithNameException',
       );
     if (ctx.method !== 'GET')
-      return vssError(405, `The requested resource does not support http method '${ctx.method}'.`, 'HttpMethodNotAllowed');
+      return vssError(
+        405,
+        `The requested resource does not support http method '${ctx.method}'.`,
+        'HttpMethodNotAllowed',
+      );
     return id === undefined ? byNames(ctx, org, project) : getOne(ctx, org, project, id);
   }
   if (ctx.method === 'PUT' && id !== undefined) return update(ctx, org, id);
@@ -169,7 +177,8 @@ function update(ctx: Ctx, org: Org, id: string): Reply {
   for (const r of refsIn) {
     const key = r?.projectReference?.id ?? r?.projectReference?.name;
     const project = typeof key === 'string' ? st.project(org.name, key) : undefined;
-    if (!project || typeof r.name !== 'string') return badRequest('Project information is not valid for the service connection.');
+    if (!project || typeof r.name !== 'string')
+      return badRequest('Project information is not valid for the service connection.');
     refs.push({
       projectId: project.id,
       projectName: project.name,
