@@ -121,6 +121,27 @@ describe('e2e: target serviceConnection', function () {
     assert.equal(withoutToken(e, tokenParameter), before);
   });
 
+  it('rotates a PAT of a second organization held by a connection of this one (the README sample)', async () => {
+    w.emu.state.addOrg('fabrikam');
+    const old = w.emu.state.addPat(w.user.oid, 'fabrikam', {
+      displayName: 'fabrikam-pat',
+      scope: 'vso.code',
+      validTo: new Date(Date.now() + 2 * 86_400_000),
+    }).pat;
+    const { tokenParameter, ...options } = SUPPORTED[0];
+    const e = addEndpoint({ ...options, parameters: { apitoken: old.token } });
+    const before = withoutToken(e, tokenParameter);
+    const run = await w.spawn(inputs('fabrikam-repos', { organization: `${w.emu.url}/fabrikam` }));
+    assertResult(run, 'Succeeded');
+    const fresh = w.emu.state.pats(w.user.oid).filter((p) => !p.revoked);
+    assert.equal(fresh.length, 1);
+    assert.equal(fresh[0].orgName, 'fabrikam');
+    assert.equal(old.revoked, true);
+    assert.equal(e.parameters.apitoken, fresh[0].token);
+    assert.equal(withoutToken(e, tokenParameter), before);
+    assert.ok(w.emu.log.some((l) => l.method === 'PUT' && l.path.startsWith('/contoso/_apis/serviceendpoint/')));
+  });
+
   it('a shared connection is one object: one write serves every project it is shared with', async () => {
     w.emu.state.addProject('contoso', 'Apps');
     w.addPat('fabrikam-pat', 2);

@@ -22,6 +22,11 @@ export interface GroupRef {
 export interface ConnectionRef {
   connection: string;
   project: string;
+  /**
+   * The collection the connection lives in: the pipeline's own (System.CollectionUri), which may differ from
+   * `organization`, the one its PAT is made in (a connection to a second organization); else `organization`.
+   */
+  collectionUrl: string;
 }
 
 export type TargetConfig =
@@ -132,7 +137,13 @@ export function parseConfig(src: InputSource): Config {
   }
 
   const project = text('project', src.variable('System.TeamProject') ?? '');
-  const target = parseTarget(text, choice, project);
+  let pipelineCollection = organization.collectionUrl;
+  try {
+    pipelineCollection = resolveOrganization('', src.variable('System.CollectionUri')).collectionUrl;
+  } catch {
+    // Not in a pipeline (or an unreadable variable): the connection is looked up in `organization`.
+  }
+  const target = parseTarget(text, choice, project, pipelineCollection);
   // storeAuth was called groupAuth before service connections: the old name is still read when the new one is empty.
   const storeAuthInput = text('storeAuth') === '' && text('groupAuth') !== '' ? 'groupAuth' : 'storeAuth';
   const storeAuth = choice<StoreAuth>(storeAuthInput, ['entra', 'jobToken'], 'entra');
@@ -267,7 +278,7 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
   return cfg;
 }
 
-function parseTarget(text: Text, choice: Choice, project: string): TargetConfig {
+function parseTarget(text: Text, choice: Choice, project: string, pipelineCollection: string): TargetConfig {
   const kind = choice<TargetConfig['kind']>(
     'target',
     ['variable', 'variableGroup', 'serviceConnection', 'none'],
@@ -282,7 +293,7 @@ function parseTarget(text: Text, choice: Choice, project: string): TargetConfig 
         'target serviceConnection needs the name or id of the service connection (Project settings → Service connections).',
       );
     if (!project) throw new ConfigError('project', "the service connection's project is unknown: set project.");
-    return { kind, variableName: connection, ref: { connection, project } };
+    return { kind, variableName: connection, ref: { connection, project, collectionUrl: pipelineCollection } };
   }
   const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
   checkVariableName('variableName', variableName);

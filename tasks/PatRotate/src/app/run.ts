@@ -141,7 +141,10 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   ledger.check();
 
   // Every check that can fail on bad input happens before the first change.
-  const endpoints = new ServiceEndpointClient(http, cfg.organization.collectionUrl, groupCredential);
+  const endpoints =
+    cfg.target.kind === 'serviceConnection'
+      ? new ServiceEndpointClient(http, cfg.target.ref.collectionUrl, groupCredential)
+      : undefined;
   const opened = await openStore(ctx, groups, groupIdentity, refreshGroupId, endpoints);
   ledger.check();
   log.section(`Read PATs in ${cfg.organization.organization}`);
