@@ -1,11 +1,7 @@
 // Where a new PAT value goes. A Store writes secrets and says which of them it holds; `storeConfirmed` is the one way
 // values are stored: write, read back, write again what another writer dropped, and say per value what became of it.
 import { AdoError } from '../ado/errors';
-import {
-  keptFields,
-  type ServiceEndpoint,
-  type ServiceEndpointClient,
-} from '../ado/serviceEndpoints';
+import { keptFields, type ServiceEndpoint, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import { variableKey, type VariableGroup, type VariableGroupClient } from '../ado/variableGroups';
 import { errorMessage } from '../errorMessage';
 import { sleep } from '../time';
