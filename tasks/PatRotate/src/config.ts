@@ -2,7 +2,8 @@
 // and before any write, with one line that names the input, what is wrong and how to fix it.
 import { parseSelector, type Selector } from './selector';
 import { ConfigError } from './configError';
-import { checkVariableName, isOutputName, OUTPUT_CLASH, sameVariable } from './variableNames';
+import { checkVariableName, sameVariable } from './variableNames';
+import { parseTarget, type GroupRef, type TargetConfig } from './target';
 import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
@@ -12,30 +13,7 @@ export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list';
 export type RetireMode = 'revoke' | 'shorten' | 'keep';
 export type StoreAuth = 'entra' | 'jobToken';
 
-export interface GroupRef {
-  /** Variable group name or numeric id. */
-  group: string;
-  project: string;
-}
-
-/** A service connection (name or id) in a project; the PAT goes into its authorization. */
-export interface ConnectionRef {
-  connection: string;
-  project: string;
-  /**
-   * The collection the connection lives in: the pipeline's own (System.CollectionUri), which may differ from
-   * `organization`, the one its PAT is made in (a connection to a second organization); else `organization`.
-   */
-  collectionUrl: string;
-}
-
-export type TargetConfig =
-  | { kind: 'variable'; variableName: string }
-  | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
-  /** `variableName` is the connection as given: one PAT per connection. */
-  | { kind: 'serviceConnection'; variableName: string; ref: ConnectionRef }
-  | { kind: 'none' };
-
+export type { ConnectionRef, GroupRef, TargetConfig } from './target';
 export type { Selector } from './selector';
 
 export interface Config {
@@ -71,7 +49,7 @@ export interface InputSource {
   variable(name: string): string | undefined;
 }
 
-export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
+export { DEFAULT_VARIABLE_NAME } from './target';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseConfig(src: InputSource): Config {
@@ -276,36 +254,6 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     }
   }
   return cfg;
-}
-
-function parseTarget(text: Text, choice: Choice, project: string, pipelineCollection: string): TargetConfig {
-  const kind = choice<TargetConfig['kind']>(
-    'target',
-    ['variable', 'variableGroup', 'serviceConnection', 'none'],
-    'variable',
-  );
-  if (kind === 'none') return { kind };
-  if (kind === 'serviceConnection') {
-    const connection = text('serviceConnection');
-    if (!connection)
-      throw new ConfigError(
-        'serviceConnection',
-        'target serviceConnection needs the name or id of the service connection (Project settings → Service connections).',
-      );
-    if (!project) throw new ConfigError('project', "the service connection's project is unknown: set project.");
-    return { kind, variableName: connection, ref: { connection, project, collectionUrl: pipelineCollection } };
-  }
-  const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
-  checkVariableName('variableName', variableName);
-  if (kind === 'variable') {
-    if (isOutputName(variableName)) throw new ConfigError('variableName', `'${variableName}' ${OUTPUT_CLASH}`);
-    return { kind, variableName };
-  }
-  const group = text('variableGroup');
-  if (!group)
-    throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
-  if (!project) throw new ConfigError('project', "the variable group's project is unknown: set project.");
-  return { kind, variableName, ref: { group, project } };
 }
 
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */

@@ -5,7 +5,8 @@ import { unsupportedReason, withToken, type ServiceEndpointClient } from '../ado
 import type { VariableGroupClient } from '../ado/variableGroups';
 import { ConfigError } from '../config';
 import { errorMessage } from '../errorMessage';
-import { PipelineVariableStore, ServiceEndpointStore, VariableGroupStore, type Store } from '../rotation/stores';
+import { ServiceEndpointStore } from '../rotation/endpointStore';
+import { PipelineVariableStore, VariableGroupStore, type Store } from '../rotation/stores';
 import type { RunContext } from './context';
 
 export interface OpenedStore {
