@@ -100,8 +100,11 @@ export function endpointJson(ctx: Ctx, e: ServiceEndpointRecord, byId: boolean):
     createdBy: {
       displayName: creator?.displayName ?? e.createdBy,
       url: `${ctx.baseUrl}/_apis/Identities/${e.createdBy}`,
+      _links: { avatar: { href: `${ctx.baseUrl}/_apis/GraphProfile/MemberAvatars/aad.${e.createdBy}` } },
       id: e.createdBy,
       uniqueName: creator?.uniqueName ?? e.createdBy,
+      imageUrl: `${ctx.baseUrl}/_apis/GraphProfile/MemberAvatars/aad.${e.createdBy}`,
+      descriptor: `aad.${Buffer.from(e.createdBy).toString('base64url')}`,
     },
     description: e.description,
     authorization: { parameters, scheme: e.scheme },
