@@ -242,24 +242,29 @@ describe('e2e: service connection store faults', function () {
     rule: (e: ServiceEndpointRecord) => FaultRule;
     outcome: Outcome;
     holds: 'new' | 'old';
+    /** PUTs the run sent, where the policy fixes it. */
+    puts?: number;
   }[] = [
     {
       label: 'write: 500 once',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'status', status: 500 } }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'write: 500 always',
       rule: (e) => ({ method: 'PUT', path: putPath(e), action: { kind: 'status', status: 500 } }),
       outcome: 'keptBoth',
       holds: 'old',
+      puts: 3,
     },
     {
       label: 'write: 403',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'status', status: 403 } }),
       outcome: 'rolledBack',
       holds: 'old',
+      puts: 1,
     },
     {
       label: 'write: 429 then ok',
@@ -271,30 +276,35 @@ describe('e2e: service connection store faults', function () {
       }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'write: reset',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'reset' } }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'write: applied, answer reset',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'afterApply', then: 'reset' } }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'write: applied, answer 500',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'afterApply', then: { status: 500 } } }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'read before write: 404',
       rule: (e) => ({ method: 'GET', path: byIdPath(e), nth: 3, action: { kind: 'status', status: 404 } }),
       outcome: 'rolledBack',
       holds: 'old',
+      puts: 0,
     },
     {
       label: 'check: another writer changed the url',
@@ -306,6 +316,7 @@ describe('e2e: service connection store faults', function () {
       }),
       outcome: 'stored',
       holds: 'new',
+      puts: 2,
     },
     {
       label: 'check: not ready after the write',
@@ -346,6 +357,7 @@ describe('e2e: service connection store faults', function () {
       const held = w.emu.state.patByToken(e.parameters.apitoken ?? '');
       assert.ok(held && !held.revoked, `the connection holds a live PAT (${c.label})`);
       assert.equal(held.authorizationId, (c.holds === 'new' ? fresh : old).authorizationId);
+      if (c.puts !== undefined) assert.equal(w.emu.log.filter((l) => l.method === 'PUT').length, c.puts);
       if (c.outcome === 'stored') {
         assertResult(run, 'Succeeded');
         assert.equal(old.revoked, true);

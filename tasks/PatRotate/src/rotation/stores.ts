@@ -113,7 +113,7 @@ export async function storeConfirmed(
     pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
   }
   for (const n of Object.keys(pending)) {
-    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing the group at the same time: let one run at a time write it)`;
+    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing it at the same time: let one run at a time write it)`;
     results.set(
       n,
       last.get(n) === 'missing' && !maybe.has(n)
