@@ -142,6 +142,35 @@ describe('e2e: target serviceConnection', function () {
     assert.ok(w.emu.log.some((l) => l.method === 'PUT' && l.path.startsWith('/contoso/_apis/serviceendpoint/')));
   });
 
+  it('a dry run reads the connection and checks the role, and changes nothing', async () => {
+    w.addPat('fabrikam-pat', 2);
+    addEndpoint(SUPPORTED[0]);
+    const before = w.emu.state.snapshot();
+    const run = await w.run(inputs('fabrikam-repos', { dryRun: 'true' }));
+    assertResult(run, 'Succeeded');
+    assert.equal(w.emu.state.snapshot(), before);
+    assert.ok(w.emu.log.some((l) => l.method === 'GET' && /serviceendpoint\/endpoints\//.test(l.path)));
+    assert.equal(w.emu.log.filter((l) => l.method !== 'GET' && !/oauth2/.test(l.path)).length, 0);
+  });
+
+  it('a cancel while the connection write is in flight leaves both PATs live and names the new one', async () => {
+    const old = w.addPat('fabrikam-pat', 2);
+    const e = addEndpoint({ ...SUPPORTED[0], parameters: { apitoken: old.token } });
+    let cancel = (): void => undefined;
+    w.emu.faults.add({
+      method: 'PUT',
+      path: `/contoso/_apis/serviceendpoint/endpoints/${e.id}`,
+      action: { kind: 'hold', onHeld: () => cancel() },
+    });
+    const run = await w.run(inputs('fabrikam-repos'), {}, { onStart: (t) => (cancel = () => t.signal('SIGTERM')) });
+    assertResult(run, 'Failed');
+    const fresh = w.emu.state.pats(w.user.oid).find((p) => p.authorizationId !== old.authorizationId);
+    assert.ok(fresh && !fresh.revoked, 'the new PAT stays live: the write may still land');
+    assert.equal(old.revoked, false);
+    assert.ok((run.message ?? '').includes(fresh.authorizationId), run.message);
+    assert.equal(e.parameters.apitoken, old.token, 'the held write never landed');
+  });
+
   it('a shared connection is one object: one write serves every project it is shared with', async () => {
     w.emu.state.addProject('contoso', 'Apps');
     w.addPat('fabrikam-pat', 2);
