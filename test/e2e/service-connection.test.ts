@@ -336,6 +336,18 @@ describe('e2e: service connection store faults', function () {
       puts: 0,
     },
     {
+      label: 'read before write: answers another connection',
+      rule: (e) => ({
+        method: 'GET',
+        path: byIdPath(e),
+        nth: 3,
+        action: { kind: 'tamper', change: (b) => ({ ...(b as object), id: '00000000-0000-0000-0000-000000000001' }) },
+      }),
+      outcome: 'rolledBack',
+      holds: 'old',
+      puts: 0,
+    },
+    {
       label: 'check: another writer changed the url',
       rule: (e) => ({
         method: 'GET',
