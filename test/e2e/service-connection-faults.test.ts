@@ -1,7 +1,7 @@
 // target serviceConnection, the store step under faults (the other e2e tests: service-connection.test.ts).
 import assert from 'node:assert/strict';
 import type { FaultRule, ServiceEndpointRecord } from '../emulator';
-import { assertResult, worldPerTest, type World } from './world';
+import { assertResult, world, type World } from './world';
 
 // The store step of a rotation into a service connection, with one fault at a time: the connection must always hold a
 // live PAT (the invariant), and the outcome is the one the store policy gives (see rotation/stores.ts): a write that
@@ -9,8 +9,6 @@ import { assertResult, worldPerTest, type World } from './world';
 // PATs live and names the new one.
 describe('e2e: service connection store faults', function () {
   this.timeout(60_000);
-  let w!: World;
-  worldPerTest((x) => (w = x));
 
   type Outcome = 'stored' | 'rolledBack' | 'keptBoth';
   const byIdPath = (e: ServiceEndpointRecord) => `/contoso/Platform/_apis/serviceendpoint/endpoints/${e.id}`;
@@ -123,8 +121,10 @@ describe('e2e: service connection store faults', function () {
     },
   ];
 
-  for (const c of cells) {
-    it(`${c.label} → ${c.outcome}`, async () => {
+  /** One cell in its own emulator; the cells run at once (most of their time is the store's wait between writes). */
+  async function runCell(c: (typeof cells)[number]): Promise<void> {
+    const w: World = await world();
+    try {
       const old = w.addPat('fabrikam-pat', 2);
       const e = w.emu.state.addEndpoint('contoso', 'Platform', {
         name: 'fabrikam-repos',
@@ -158,6 +158,18 @@ describe('e2e: service connection store faults', function () {
         assert.equal(fresh.revoked, c.outcome === 'rolledBack');
         if (c.outcome === 'keptBoth') assert.ok((run.message ?? '').includes(fresh.authorizationId), run.message);
       }
-    });
+    } finally {
+      await w.close();
+    }
   }
+
+  const running = new Map<string, Promise<void>>();
+  before(() => {
+    for (const c of cells) {
+      const p = runCell(c);
+      p.catch(() => undefined); // reported by the cell's it()
+      running.set(c.label, p);
+    }
+  });
+  for (const c of cells) it(`${c.label} → ${c.outcome}`, () => running.get(c.label));
 });
