@@ -212,6 +212,22 @@ const CASES: Case[] = [
     given: seedDeploy,
     expect: /Input 'groupAuth': jobToken needs the job access token/,
   },
+  {
+    name: 'service connection target without a connection',
+    inputs: rotate({ target: 'serviceConnection' }),
+    expect: /Input 'serviceConnection': target serviceConnection needs the name or id of the service connection/,
+  },
+  {
+    name: 'service connection target with no project',
+    inputs: rotate({ target: 'serviceConnection', serviceConnection: 'fabrikam-repos' }),
+    env: { SYSTEM_TEAMPROJECT: '' },
+    expect: /Input 'project': the service connection's project is unknown: set project/,
+  },
+  {
+    name: 'storeAuth that is not a choice',
+    inputs: rotate({ target: 'serviceConnection', serviceConnection: 'x', storeAuth: 'job' }),
+    expect: /Input 'storeAuth': 'job' is not one of entra, jobToken/,
+  },
   // Found only after sign-in: the service or the org's state says no.
   {
     name: 'bulk rotation into one variable',
@@ -263,6 +279,30 @@ const CASES: Case[] = [
     },
     expect:
       /Input 'variableGroup': alice@contoso.example may not change variable group 'locked': give it the Administrator role/,
+  },
+  {
+    name: 'service connection that is not there',
+    inputs: rotate({ target: 'serviceConnection', serviceConnection: 'no-such-connection' }),
+    given: seedDeploy,
+    expect: /Input 'serviceConnection': Service connection 'no-such-connection' was not found in project 'Platform'/,
+  },
+  {
+    name: 'service connection whose password came back without its username value',
+    inputs: rotate({ target: 'serviceConnection', serviceConnection: 'odd-generic' }),
+    given: (w) => {
+      seedDeploy(w);
+      w.emu.state.addEndpoint('contoso', 'Platform', {
+        name: 'odd-generic',
+        type: 'generic',
+        url: 'https://api.example/',
+        scheme: 'UsernamePassword',
+        parameters: { username: null, password: 'old-password-1' },
+        roles: { [w.user.oid]: 'Administrator' },
+      });
+      w.supplied.push('old-password-1');
+    },
+    expect:
+      /Input 'serviceConnection': Service connection 'odd-generic' came back with authorization parameter 'username' without a value/,
   },
   {
     name: 'Key Vault-linked variable group',

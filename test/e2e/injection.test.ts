@@ -135,6 +135,31 @@ describe('e2e: outside text stays text (logging-command injection)', function ()
     assert.match(run.stdout, /Signed in as eve＃＃vso/);
   });
 
+  it('a service connection name and type from the server', async () => {
+    w.addPat('deploy', 2);
+    const connection = w.emu.state.addEndpoint('contoso', 'Platform', {
+      name: 'conn ##vso[task.setvariable variable=Injected]pwned | <img src=x onerror=alert(1)>',
+      type: 'externaltfs',
+      url: 'https://dev.azure.com/fabrikam',
+      scheme: 'Token',
+      parameters: { apitoken: 'old-connection-token-1' },
+      roles: { [w.user.oid]: 'Administrator' },
+    });
+    w.supplied.push('old-connection-token-1');
+    const inputs = { displayName: 'deploy', target: 'serviceConnection', serviceConnection: connection.id };
+    const run = await w.spawn({ ...w.signIn(), ...inputs });
+    assertResult(run, 'Succeeded');
+    assertInert(run);
+    assert.match(run.stdout, /conn ＃＃vso\[task\.setvariable variable=Injected\]pwned/);
+    const summary = run.summaryTexts.join('\n');
+    assert.ok(summary.includes('conn ') && !summary.includes('##vso[') && !summary.includes('<img'), summary);
+    connection.type = 'azurerm\n##vso[task.setvariable variable=Injected]type';
+    const refused = await w.spawn({ ...w.signIn(), ...inputs });
+    assertResult(refused, 'Failed');
+    assertInert(refused);
+    assert.match(refused.message ?? '', /azurerm ⏎ ＃＃vso/);
+  });
+
   it('an Entra error description carrying a command', async () => {
     w.emu.faults.add({
       method: 'POST',

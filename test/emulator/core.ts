@@ -1,6 +1,7 @@
 /** Azure DevOps core: `/{org}/_apis/connectionData` (PAT verification) and route dispatch for variable groups. */
 import type { Org } from './state';
 import { authorizedForOrg, unauthorized, json, type Ctx, type Reply } from './http';
+import { handleServiceEndpoints } from './service-endpoints';
 import { handleVariableGroups } from './variable-groups';
 
 /** Fixed ids, like a real deployment's. */
@@ -52,5 +53,5 @@ export function handleCore(ctx: Ctx, org: Org): Reply | undefined {
   if (s.length === 3 && s[1] === '_apis' && s[2] === 'connectiondata') {
     return ctx.method === 'GET' ? connectionData(ctx, org) : json(405, { message: 'Method not allowed' });
   }
-  return handleVariableGroups(ctx, org);
+  return handleVariableGroups(ctx, org) ?? handleServiceEndpoints(ctx, org);
 }

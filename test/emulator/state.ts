@@ -89,7 +89,58 @@ export interface AddGroupOptions {
   sharedWith?: string[];
 }
 
+/** Authorization parameters the service never sends back (lower case). */
+const SECRET_ENDPOINT_PARAMETERS = new Set(['apitoken', 'password', 'accesstoken']);
+
+export function isSecretParameter(name: string): boolean {
+  return SECRET_ENDPOINT_PARAMETERS.has(name.toLowerCase());
+}
+
+/** A service connection's role for one identity (Administrator may change it; User may use it; Reader may see it). */
+export type EndpointRole = 'Reader' | 'User' | 'Administrator';
+
+export interface EndpointProjectRef {
+  projectId: string;
+  projectName: string;
+  name: string;
+  description: string;
+}
+
+export interface ServiceEndpointRecord {
+  id: string;
+  orgName: string;
+  name: string;
+  type: string;
+  url: string;
+  description: string;
+  owner: string;
+  data: Record<string, unknown>;
+  scheme: string;
+  /** REAL stored parameters, secrets included (null = no value). */
+  parameters: Record<string, string | null>;
+  projectRefs: EndpointProjectRef[];
+  /** identity id (or user oid) → role. */
+  roles: Record<string, EndpointRole>;
+  createdBy: string;
+}
+
+export interface AddEndpointOptions {
+  name: string;
+  type: string;
+  url: string;
+  scheme: string;
+  parameters: Record<string, string | null>;
+  description?: string;
+  owner?: string;
+  data?: Record<string, unknown>;
+  /** identity id (or user oid) → role; default: a synthetic seeding identity as Administrator. */
+  roles?: Record<string, EndpointRole>;
+  /** Extra projects the connection is shared with. */
+  sharedWith?: string[];
+}
+
 export class EmulatorState extends AuthState {
+  readonly endpoints: ServiceEndpointRecord[] = [];
   readonly orgs: Org[] = [];
   readonly projects: Project[] = [];
   private readonly patList: PatRecord[] = [];
@@ -264,6 +315,46 @@ export class EmulatorState extends AuthState {
     return g.admins.some((a) => this.resolveIdentityId(a) === identityId);
   }
 
+  addEndpoint(orgName: string, projectName: string, o: AddEndpointOptions): ServiceEndpointRecord {
+    const org = this.org(orgName);
+    if (!org) throw new Error(`emulator: unknown org ${orgName}`);
+    const projects = [projectName, ...(o.sharedWith ?? [])].map((n) => {
+      const p = this.project(org.name, n);
+      if (!p) throw new Error(`emulator: unknown project ${n}`);
+      return p;
+    });
+    const roles = o.roles ?? { [this.seedIdentityId]: 'Administrator' };
+    const e: ServiceEndpointRecord = {
+      id: newGuid(),
+      orgName: org.name,
+      name: o.name,
+      type: o.type,
+      url: o.url,
+      description: o.description ?? '',
+      owner: o.owner ?? 'Library',
+      data: structuredClone(o.data ?? {}),
+      scheme: o.scheme,
+      parameters: { ...o.parameters },
+      projectRefs: projects.map((p) => ({ projectId: p.id, projectName: p.name, name: o.name, description: '' })),
+      roles: { ...roles },
+      createdBy: this.resolveIdentityId(Object.keys(roles)[0] ?? this.seedIdentityId),
+    };
+    for (const [k, v] of Object.entries(e.parameters)) if (v && isSecretParameter(k)) this.remember(v);
+    this.endpoints.push(e);
+    return e;
+  }
+
+  /** The record with REAL stored parameters. */
+  endpoint(id: string): ServiceEndpointRecord | undefined {
+    return this.endpoints.find((e) => e.id.toLowerCase() === id.toLowerCase());
+  }
+
+  /** The role `identityId` holds on the connection, if any. */
+  endpointRole(e: ServiceEndpointRecord, identityId: string): EndpointRole | undefined {
+    const found = Object.entries(e.roles).find(([k]) => this.resolveIdentityId(k) === identityId);
+    return found?.[1];
+  }
+
   /** Internal: used by the PAT API on create. */
   createPat(rec: Omit<PatRecord, 'authorizationId' | 'token' | 'createdAt'>): PatRecord {
     const pat: PatRecord = {
@@ -289,6 +380,7 @@ export class EmulatorState extends AuthState {
       projects: this.projects,
       pats: this.patList,
       groups: this.groups,
+      endpoints: this.endpoints,
       policies: this.policies,
       clientSecrets: [...this.clientSecrets].map(([k, v]) => [k, [...v].sort()]),
     };

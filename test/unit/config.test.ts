@@ -46,7 +46,7 @@ describe('config', () => {
     assert.equal(c.graceHours, 24);
     assert.equal(c.verifyNewToken, true);
     assert.deepEqual(c.target, { kind: 'variable', variableName: 'PatRotate.Token' });
-    assert.equal(c.groupAuth, 'entra');
+    assert.equal(c.storeAuth, 'entra');
     assert.equal(c.concurrency, 4);
     assert.equal(c.dryRun, false);
     assert.equal(c.allOrgs, false);
@@ -68,6 +68,29 @@ describe('config', () => {
       failOnFindings: 'ANY',
     });
     assert.deepEqual([d.maxLifetimeDays, d.reportDirectory, d.failOnFindings], [30, '/r', 'any']);
+  });
+
+  it('reads storeAuth, falling back to its old name groupAuth, and names the input that was given', () => {
+    assert.equal(parse({ ...BASE, groupAuth: 'jobToken' }).storeAuth, 'jobToken');
+    assert.equal(parse({ ...BASE, groupAuth: 'jobToken' }).storeAuthInput, 'groupAuth');
+    assert.equal(parse({ ...BASE, storeAuth: 'entra', groupAuth: 'jobToken' }).storeAuth, 'entra');
+    rejects({ groupAuth: 'job' }, 'groupAuth', /'job' is not one of entra, jobToken/);
+    rejects({ storeAuth: 'job' }, 'storeAuth', /'job' is not one of entra, jobToken/);
+  });
+
+  it("target serviceConnection: the connection is looked up in the pipeline's collection, the PAT made in organization", () => {
+    const c = parse({ ...BASE, organization: 'fabrikam', target: 'serviceConnection', serviceConnection: 'repos' });
+    assert.deepEqual(c.target, {
+      kind: 'serviceConnection',
+      variableName: 'repos',
+      ref: { connection: 'repos', project: 'Platform', collectionUrl: 'https://dev.azure.com/contoso' },
+    });
+    assert.equal(c.organization.organization, 'fabrikam');
+    const local = parse({ ...BASE, target: 'serviceConnection', serviceConnection: 'repos', project: 'P' }, {});
+    assert.equal(
+      local.target.kind === 'serviceConnection' && local.target.ref.collectionUrl,
+      'https://dev.azure.com/contoso',
+    );
   });
 
   it("uses the pipeline's own organization when organization is empty", () => {

@@ -2,7 +2,8 @@
 // and before any write, with one line that names the input, what is wrong and how to fix it.
 import { parseSelector, type Selector } from './selector';
 import { ConfigError } from './configError';
-import { checkVariableName, isOutputName, OUTPUT_CLASH, sameVariable } from './variableNames';
+import { checkVariableName, sameVariable } from './variableNames';
+import { parseTarget, type GroupRef, type TargetConfig } from './target';
 import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
@@ -11,19 +12,9 @@ import { errorMessage } from './errorMessage';
 export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list' | 'audit';
 export type FailOnFindings = 'none' | 'expiring' | 'any';
 export type RetireMode = 'revoke' | 'shorten' | 'keep';
-export type GroupAuth = 'entra' | 'jobToken';
+export type StoreAuth = 'entra' | 'jobToken';
 
-export interface GroupRef {
-  /** Variable group name or numeric id. */
-  group: string;
-  project: string;
-}
-
-export type TargetConfig =
-  | { kind: 'variable'; variableName: string }
-  | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
-  | { kind: 'none' };
-
+export type { ConnectionRef, GroupRef, TargetConfig } from './target';
 export type { Selector } from './selector';
 
 export interface Config {
@@ -44,7 +35,9 @@ export interface Config {
   readonly graceHours: number;
   readonly verifyNewToken: boolean;
   readonly target: TargetConfig;
-  readonly groupAuth: GroupAuth;
+  /** Who writes the store (a variable group or a service connection), and the input that said so (for messages). */
+  readonly storeAuth: StoreAuth;
+  readonly storeAuthInput: 'storeAuth' | 'groupAuth';
   readonly concurrency: number;
   readonly dryRun: boolean;
   /** audit: a PAT whose lifetime is longer is flagged AUD-LONGLIVED. */
@@ -62,7 +55,7 @@ export interface InputSource {
   variable(name: string): string | undefined;
 }
 
-export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
+export { DEFAULT_VARIABLE_NAME } from './target';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseConfig(src: InputSource): Config {
@@ -128,8 +121,16 @@ export function parseConfig(src: InputSource): Config {
   }
 
   const project = text('project', src.variable('System.TeamProject') ?? '');
-  const target = parseTarget(text, choice, project);
-  const groupAuth = choice<GroupAuth>('groupAuth', ['entra', 'jobToken'], 'entra');
+  let pipelineCollection = organization.collectionUrl;
+  try {
+    pipelineCollection = resolveOrganization('', src.variable('System.CollectionUri')).collectionUrl;
+  } catch {
+    // Not in a pipeline (or an unreadable variable): the connection is looked up in `organization`.
+  }
+  const target = parseTarget(text, choice, project, pipelineCollection);
+  // storeAuth was called groupAuth before service connections: the old name is still read when the new one is empty.
+  const storeAuthInput = text('storeAuth') === '' && text('groupAuth') !== '' ? 'groupAuth' : 'storeAuth';
+  const storeAuth = choice<StoreAuth>(storeAuthInput, ['entra', 'jobToken'], 'entra');
 
   const refreshTokenVariable = text('refreshTokenVariable');
   let refreshTokenStore: Config['refreshTokenStore'];
@@ -179,7 +180,8 @@ export function parseConfig(src: InputSource): Config {
     graceHours: int('graceHours', 24, 0, 720),
     verifyNewToken: bool('verifyNewToken', true),
     target,
-    groupAuth,
+    storeAuth,
+    storeAuthInput,
     concurrency: int('concurrency', 4, 1, 16),
     dryRun: bool('dryRun', false),
     maxLifetimeDays: int('maxLifetimeDays', 90, 1, 3650),
@@ -261,22 +263,6 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     }
   }
   return cfg;
-}
-
-function parseTarget(text: Text, choice: Choice, project: string): TargetConfig {
-  const kind = choice<TargetConfig['kind']>('target', ['variable', 'variableGroup', 'none'], 'variable');
-  if (kind === 'none') return { kind };
-  const variableName = text('variableName', DEFAULT_VARIABLE_NAME);
-  checkVariableName('variableName', variableName);
-  if (kind === 'variable') {
-    if (isOutputName(variableName)) throw new ConfigError('variableName', `'${variableName}' ${OUTPUT_CLASH}`);
-    return { kind, variableName };
-  }
-  const group = text('variableGroup');
-  if (!group)
-    throw new ConfigError('variableGroup', 'target variableGroup needs the name or id of the variable group.');
-  if (!project) throw new ConfigError('project', "the variable group's project is unknown: set project.");
-  return { kind, variableName, ref: { group, project } };
 }
 
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */

@@ -1,8 +1,11 @@
 // The target of new PAT values, checked before any PAT is created: the group exists, is not linked to Key Vault, and
 // the writing identity may change it.
 import { AdoError } from '../ado/errors';
+import { unsupportedReason, withToken, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import type { VariableGroupClient } from '../ado/variableGroups';
 import { ConfigError } from '../config';
+import { errorMessage } from '../errorMessage';
+import { ServiceEndpointStore } from '../rotation/endpointStore';
 import { PipelineVariableStore, VariableGroupStore, type Store } from '../rotation/stores';
 import type { RunContext } from './context';
 import type { SavedRefreshToken } from './refreshToken';
@@ -18,12 +21,35 @@ export async function openStore(
   groups: VariableGroupClient,
   identity: string,
   refresh: SavedRefreshToken | undefined,
+  endpoints?: ServiceEndpointClient,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
   if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
   // target none: the new PAT goes to the secret output `token` as soon as it is verified, like any store.
   if (target.kind === 'none') return { store: new PipelineVariableStore(agent, true), protectedVariables: [] };
   if (target.kind === 'variable') return { store: new PipelineVariableStore(agent), protectedVariables: [] };
+  if (target.kind === 'serviceConnection') {
+    if (!endpoints) throw new Error('openStore: no service connection client');
+    const found = await endpoints.find(target.ref.project, target.ref.connection).catch((e: unknown) => {
+      throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('serviceConnection', e.message) : e;
+    });
+    const unsupported = unsupportedReason(found);
+    if (unsupported) throw new ConfigError('serviceConnection', `${unsupported}.`);
+    if (!(await endpoints.canManage(found))) {
+      throw new ConfigError(
+        'serviceConnection',
+        `${identity} may not change service connection '${found.name}': give it the Administrator role on the connection (Project settings → Service connections → ${found.name} → Security), or use ${cfg.storeAuthInput} ${cfg.storeAuth === 'entra' ? 'jobToken' : 'entra'}.`,
+      );
+    }
+    // The update sends the connection back whole: one that cannot be (a parameter without its value) is refused now.
+    const current = await endpoints.read(found);
+    try {
+      withToken(current, 'preflight');
+    } catch (e) {
+      throw new ConfigError('serviceConnection', errorMessage(e));
+    }
+    return { store: new ServiceEndpointStore(endpoints, current, identity), protectedVariables: [] };
+  }
   const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
@@ -36,7 +62,7 @@ export async function openStore(
   if (!(await groups.canManage(group))) {
     throw new ConfigError(
       'variableGroup',
-      `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use groupAuth ${cfg.groupAuth === 'entra' ? 'jobToken' : 'entra'}.`,
+      `${identity} may not change variable group '${group.name}': give it the Administrator role on the group (Pipelines → Library → ${group.name} → Security), or use ${cfg.storeAuthInput} ${cfg.storeAuth === 'entra' ? 'jobToken' : 'entra'}.`,
     );
   }
   const protectedVariables = Object.entries(group.variables)

@@ -5,6 +5,7 @@ import { verifyPat } from '../ado/connection';
 import { AdoHttp } from '../ado/http';
 import { PatClient } from '../ado/pats';
 import type { Credential } from '../ado/types';
+import { ServiceEndpointClient } from '../ado/serviceEndpoints';
 import { VariableGroupClient } from '../ado/variableGroups';
 import { signIn } from '../auth/signIn';
 import { ConfigError, parseConfig } from '../config';
@@ -129,8 +130,9 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   log.info(`Signed in as ${who} (method ${cfg.auth.method}).`);
   const user: Credential = { kind: 'bearer', token: signedIn.accessToken };
   [signedIn.accessToken, signedIn.rolledRefreshToken].forEach((t) => t && setSecret(t));
-  const groupCredential = cfg.groupAuth === 'jobToken' ? jobCredential(agent, setSecret) : user;
-  const groupIdentity = cfg.groupAuth === 'jobToken' ? "the job's build service identity (groupAuth: jobToken)" : who;
+  const groupCredential = cfg.storeAuth === 'jobToken' ? jobCredential(agent, cfg.storeAuthInput, setSecret) : user;
+  const groupIdentity =
+    cfg.storeAuth === 'jobToken' ? `the job's build service identity (${cfg.storeAuthInput}: jobToken)` : who;
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
@@ -144,7 +146,11 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   }
 
   // Every check that can fail on bad input happens before the first change.
-  const opened = await openStore(ctx, groups, groupIdentity, refresh);
+  const endpoints =
+    cfg.target.kind === 'serviceConnection'
+      ? new ServiceEndpointClient(http, cfg.target.ref.collectionUrl, groupCredential)
+      : undefined;
+  const opened = await openStore(ctx, groups, groupIdentity, refresh, endpoints);
   ledger.check();
   log.section(`Read PATs in ${cfg.organization.organization}`);
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
@@ -210,11 +216,11 @@ async function readPats({ log, cfg }: RunContext, pats: PatClient): Promise<List
   ];
 }
 
-function jobCredential(agent: Agent, setSecret: (value: string) => void): Credential {
+function jobCredential(agent: Agent, input: string, setSecret: (value: string) => void): Credential {
   const token = agent.jobAccessToken();
   if (!token)
     throw new ConfigError(
-      'groupAuth',
+      input,
       'jobToken needs the job access token: the pipeline must allow scripts to access the OAuth token (System.AccessToken).',
     );
   setSecret(token);

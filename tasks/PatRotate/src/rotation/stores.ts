@@ -5,9 +5,13 @@ import { variableKey, type VariableGroup, type VariableGroupClient } from '../ad
 import { errorMessage } from '../errorMessage';
 import { sleep } from '../time';
 
-/** What a write left behind that a later check compares against (for a variable group: its modifiedOn). */
+/**
+ * What a write left behind that a later check compares against (for a variable group: its modifiedOn; for a service
+ * connection: its fields other than the token, as sent).
+ */
 export interface StoreWrite {
   modifiedOn?: string;
+  fields?: string;
 }
 
 /**
@@ -63,7 +67,7 @@ export const MAX_STORE_WRITES = 3;
 /** The longest wait between two writes (a Retry-After may ask for more). */
 const MAX_STORE_WAIT_MS = 30_000;
 /** The wait before writing again after a failure that did not say how long. */
-const STORE_RETRY_MS = 1_000;
+export const STORE_RETRY_MS = 1_000;
 
 /**
  * Stores `values` and confirms each one by reading the store back. A value missing after a write that succeeded was
@@ -119,7 +123,7 @@ export async function storeConfirmed(
     pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
   }
   for (const n of Object.keys(pending)) {
-    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing the group at the same time: let one run at a time write it)`;
+    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing it at the same time: let one run at a time write it)`;
     results.set(
       n,
       last.get(n) === 'missing' && !maybe.has(n)

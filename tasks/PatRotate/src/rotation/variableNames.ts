@@ -20,6 +20,16 @@ export function withVariableNames(input: PlanInput, actions: Action[]): Action[]
     // The one new PAT goes to the secret output `token`, as soon as it is verified.
     return actions.map((a) => (a.kind === 'create' || a.kind === 'rotate' ? { ...a, variableName: 'token' } : a));
   }
+  if (input.target.kind === 'serviceConnection') {
+    if (bulk && producing.length > 0) {
+      throw new ConfigError(
+        'target',
+        `a service connection holds one PAT, and this selection may rotate several into '${input.target.ref.connection}': select one PAT (an exact displayName or authorizationId).`,
+      );
+    }
+    const connection = input.target.variableName;
+    return actions.map((a) => (a.kind === 'create' || a.kind === 'rotate' ? { ...a, variableName: connection } : a));
+  }
   const template = input.target.variableName;
   if (bulk && !template.includes('{displayName}') && producing.length > 0) {
     throw new ConfigError(
