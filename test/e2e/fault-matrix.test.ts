@@ -206,6 +206,7 @@ const FAULTS: Fault[] = [
   {
     key: 'appliedReset',
     applied: true,
+    noAnswer: true,
     label: 'ap→rst',
     action: { kind: 'afterApply', then: 'reset' },
     retryable: true,
@@ -325,6 +326,8 @@ function expected(step: Step, fault: Fault): Outcome {
             : once && (fault.retryable || !!fault.ok2xx);
   // A create sent again after one that got no answer at all: that one may still make a PAT later, so it is named.
   if (absorbed && step.phase === 'create' && fault.noAnswer) return 'SWI';
+  // A group write that got no answer may still land with its older copy of the group: stored, and said so.
+  if (absorbed && step.phase === 'storeWrite' && fault.noAnswer) return 'SWI';
   if (absorbed) return 'S';
   switch (step.phase) {
     case 'entra':

@@ -10,7 +10,7 @@ import { assertResult, world, type World } from './world';
 describe('e2e: service connection store faults', function () {
   this.timeout(60_000);
 
-  type Outcome = 'stored' | 'rolledBack' | 'keptBoth';
+  type Outcome = 'stored' | 'storedWithIssues' | 'rolledBack' | 'keptBoth';
   const byIdPath = (e: ServiceEndpointRecord) => `/contoso/Platform/_apis/serviceendpoint/endpoints/${e.id}`;
   const putPath = (e: ServiceEndpointRecord) => `/contoso/_apis/serviceendpoint/endpoints/${e.id}`;
   // GETs by id, in order: the Administrator check (actionFilter=manage), the preflight read, the store's read, the check.
@@ -58,14 +58,15 @@ describe('e2e: service connection store faults', function () {
     {
       label: 'write: reset',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'reset' } }),
-      outcome: 'stored',
+      // Written again and stored; the first write got no answer and may still land: said as a warning.
+      outcome: 'storedWithIssues',
       holds: 'new',
       puts: 2,
     },
     {
       label: 'write: applied, answer reset',
       rule: (e) => ({ method: 'PUT', path: putPath(e), nth: 1, action: { kind: 'afterApply', then: 'reset' } }),
-      outcome: 'stored',
+      outcome: 'storedWithIssues',
       holds: 'new',
       puts: 2,
     },
@@ -149,8 +150,8 @@ describe('e2e: service connection store faults', function () {
       assert.ok(held && !held.revoked, `the connection holds a live PAT (${c.label})`);
       assert.equal(held.authorizationId, (c.holds === 'new' ? fresh : old).authorizationId);
       if (c.puts !== undefined) assert.equal(w.emu.log.filter((l) => l.method === 'PUT').length, c.puts);
-      if (c.outcome === 'stored') {
-        assertResult(run, 'Succeeded');
+      if (c.outcome === 'stored' || c.outcome === 'storedWithIssues') {
+        assertResult(run, c.outcome === 'stored' ? 'Succeeded' : 'SucceededWithIssues');
         assert.equal(old.revoked, true);
       } else {
         assertResult(run, 'Failed');

@@ -123,7 +123,10 @@ export function parseConfig(src: InputSource): Config {
   const project = text('project', src.variable('System.TeamProject') ?? '');
   let pipelineCollection = organization.collectionUrl;
   try {
-    pipelineCollection = resolveOrganization('', src.variable('System.CollectionUri')).collectionUrl;
+    const pipeline = resolveOrganization('', src.variable('System.CollectionUri')).collectionUrl;
+    // The user's token goes only to hosts of the organization it was asked for: the pipeline's collection on the
+    // same host (another Azure DevOps Services organization), never another server.
+    if (sameService(pipeline, organization.collectionUrl)) pipelineCollection = pipeline;
   } catch {
     // Not in a pipeline (or an unreadable variable): the connection is looked up in `organization`.
   }
@@ -268,4 +271,11 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */
 function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
   return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
+}
+
+/** Two collection URLs of one service: the same host, or both Azure DevOps Services (dev.azure.com, *.visualstudio.com). */
+function sameService(a: string, b: string): boolean {
+  const host = (u: string) => new URL(u).host.toLowerCase();
+  const cloud = (h: string) => h === 'dev.azure.com' || h.endsWith('.visualstudio.com');
+  return host(a) === host(b) || (cloud(host(a)) && cloud(host(b)));
 }

@@ -173,7 +173,7 @@ function tokenKey(e: ServiceEndpoint, parameters: Record<string, unknown>): stri
   return Object.keys(parameters).find((k) => k.toLowerCase() === wanted.toLowerCase()) ?? wanted;
 }
 
-function parametersOf(raw: Record<string, unknown>): Record<string, unknown> {
+export function parametersOf(raw: Record<string, unknown>): Record<string, unknown> {
   const auth = raw.authorization as { parameters?: unknown } | undefined;
   const p = auth?.parameters;
   return typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>) : {};

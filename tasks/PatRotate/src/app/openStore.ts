@@ -48,6 +48,13 @@ export async function openStore(
     } catch (e) {
       throw new ConfigError('serviceConnection', errorMessage(e));
     }
+    if (current.isReady === false) {
+      // Its check after the write would fail: refuse now, before a PAT exists.
+      throw new ConfigError(
+        'serviceConnection',
+        `service connection '${current.name}' is not ready (isReady false): fix it under Project settings → Service connections first.`,
+      );
+    }
     return { store: new ServiceEndpointStore(endpoints, current, identity), protectedVariables: [] };
   }
   const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {

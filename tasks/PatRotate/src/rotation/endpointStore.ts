@@ -1,6 +1,6 @@
 // The store of a service connection's PAT (target serviceConnection): see rotation/stores.ts for the Store contract.
 import { AdoError } from '../ado/errors';
-import { keptFields, type ServiceEndpoint, type ServiceEndpointClient } from '../ado/serviceEndpoints';
+import { keptFields, parametersOf, type ServiceEndpoint, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import { errorMessage } from '../errorMessage';
 import { STORE_RETRY_MS, StoreWriteError, type Held, type Store, type StoreWrite } from './stores';
 
@@ -29,6 +29,12 @@ export class ServiceEndpointStore implements Store {
     let before: ServiceEndpoint;
     try {
       before = await this.client.read(this.endpoint);
+      const missing = Object.keys(parametersOf(this.endpoint.raw)).filter((k) => !(k in parametersOf(before.raw)));
+      if (missing.length > 0)
+        throw new AdoError(
+          'protocol',
+          `${this.where} came back without its parameter(s) ${missing.join(', ')}; writing it back would erase them, so nothing was written`,
+        );
       if (before.type.toLowerCase() !== this.endpoint.type.toLowerCase() || before.scheme !== this.endpoint.scheme)
         throw new AdoError(
           'badRequest',
@@ -45,7 +51,7 @@ export class ServiceEndpointStore implements Store {
         e instanceof AdoError && (e.retryable || e.lostResponse) ? (e.retryAfterMs ?? STORE_RETRY_MS) : undefined;
       if (!(e instanceof AdoError && e.lostResponse))
         throw new StoreWriteError(errorMessage(e), 'all', { cause: e, retryAfterMs });
-      throw await this.settle(Object.keys(values), e, retryAfterMs);
+      throw this.settle(e, retryAfterMs);
     }
   }
 
@@ -61,18 +67,11 @@ export class ServiceEndpointStore implements Store {
   }
 
   /**
-   * A write whose answer was lost. The token cannot be read back, so whether it landed cannot be told, except that a
-   * connection that is gone holds nothing. Writing the same token again from a fresh read is safe: the store does.
+   * A write whose answer was lost. The token cannot be read back, so whether it landed cannot be told (a connection
+   * that reads as gone may only be hidden from this identity now): nothing is ruled out. Writing the same token
+   * again from a fresh read is safe: the store does.
    */
-  private async settle(names: string[], cause: AdoError, retryAfterMs: number | undefined): Promise<StoreWriteError> {
-    if (!cause.unanswered) {
-      try {
-        await this.client.read(this.endpoint);
-      } catch (e) {
-        if (e instanceof AdoError && e.kind === 'notFound')
-          return new StoreWriteError(`${cause.message}; read back: ${e.message}`, new Set(names), { cause });
-      }
-    }
+  private settle(cause: AdoError, retryAfterMs: number | undefined): StoreWriteError {
     return new StoreWriteError(
       `${cause.message} (a service connection's token cannot be read back: the write may have landed)`,
       new Set(),

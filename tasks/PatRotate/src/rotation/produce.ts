@@ -195,6 +195,14 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
         throw await rollBack(l, deps, new Error(`Storing the new PAT failed: ${r.why}`));
       }
       deps.ledger.stored(l.created.authorizationId);
+      if (r.mayStillLand) {
+        // It carries the new PAT too, but an older copy of the rest: landing late, it would undo others' changes.
+        l.o.result = 'succeededWithIssues';
+        l.o.notes.push({
+          level: 'warning',
+          text: `An earlier write to ${store.where} got no answer and may still land: it holds the new PAT too, but may undo changes others made to it meanwhile; check it in a few minutes.`,
+        });
+      }
       l.o.storedIn = `${store.where} as '${name}'`;
       const again =
         r.writes > 1 ? `; written ${r.writes} times, as another writer had written the group meanwhile` : '';

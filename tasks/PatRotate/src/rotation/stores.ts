@@ -84,6 +84,8 @@ export async function storeConfirmed(
   let last = new Map<string, Held>();
   /** Names a failed write of this run may have put there: never "not stored" after that. */
   const maybe = new Set<string>();
+  /** Names a write of this run got no answer for: it may still land, after a later write. */
+  const late = new Set<string>();
   for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
     const names = Object.keys(pending);
     let written: StoreWrite;
@@ -92,6 +94,8 @@ export async function storeConfirmed(
       written = await store.putAll(pending);
     } catch (e) {
       names.filter((n) => !(e instanceof StoreWriteError && e.landed(n) === 'no')).forEach((n) => maybe.add(n));
+      // No answer at all: that write may still land later, with its older copy of the store.
+      if (e instanceof Error && e.cause instanceof AdoError && e.cause.unanswered) names.forEach((n) => late.add(n));
       if (e instanceof StoreWriteError && e.retryAfterMs !== undefined && write < MAX_STORE_WRITES) {
         await wait(Math.min(e.retryAfterMs, MAX_STORE_WAIT_MS));
         continue;
@@ -118,7 +122,7 @@ export async function storeConfirmed(
     names
       .filter((n) => last.get(n) === 'held')
       .forEach((n) =>
-        results.set(n, { kind: 'stored', writes: write, ...(maybe.has(n) ? { mayStillLand: true } : {}) }),
+        results.set(n, { kind: 'stored', writes: write, ...(late.has(n) ? { mayStillLand: true } : {}) }),
       );
     pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
   }
