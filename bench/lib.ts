@@ -1,6 +1,6 @@
 // Small helpers for the benchmarks: statistics, tables, raw HTTPS calls, child processes with peak RSS.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -70,6 +70,17 @@ export function expectOk(a: HttpAnswer, what: string): HttpAnswer {
   return a;
 }
 
+let temp: string | undefined;
+/** One temp folder for the whole bench, removed when it ends (the runs' summaries go there). */
+function benchTemp(): string {
+  if (!temp) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patrotate-bench-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    temp = dir;
+  }
+  return temp;
+}
+
 /** The environment runTask builds (INPUT_* from inputs, the emulator's CA, an agent temp dir). */
 export function taskEnv(
   inputs: Record<string, string | number | boolean | undefined>,
@@ -81,7 +92,7 @@ export function taskEnv(
     if (v !== undefined && !/^(INPUT_|AGENT_|SYSTEM_|ENDPOINT_|BUILD_|TASK_|SECRET_)/i.test(k)) env[k] = v;
   }
   for (const [k, v] of Object.entries(inputs)) if (v !== undefined) env[envName('INPUT_', k)] = String(v);
-  env.AGENT_TEMPDIRECTORY = mkdtempSync(path.join(tmpdir(), 'patrotate-bench-'));
+  env.AGENT_TEMPDIRECTORY = mkdtempSync(path.join(benchTemp(), 'agent-'));
   env.NODE_EXTRA_CA_CERTS = caFile;
   return Object.assign(env, extra);
 }
