@@ -25,7 +25,7 @@ function quietly<T>(read: () => T): T {
 function readInput(name: string): string | undefined {
   if (!SECRET_INPUTS.has(name)) return tl.getInput(name, false);
   const value = quietly(() => tl.getInput(name, false));
-  if (value) tl.setSecret(value.trim());
+  if (value) maskSecret(value.trim());
   return value;
 }
 
@@ -36,13 +36,13 @@ function readInput(name: string): string | undefined {
 export function agentNetwork(): NetworkSettings {
   const timeoutMs = requestTimeoutMs(tl.getVariable(REQUEST_TIMEOUT_VARIABLE));
   const cert = quietly(() => tl.getHttpCertConfiguration()) ?? undefined;
-  if (cert?.passphrase) tl.setSecret(cert.passphrase);
+  if (cert?.passphrase) maskSecret(cert.passphrase);
   let masked = false;
   return {
     proxyFor: (url) => {
       const proxy = quietly(() => tl.getHttpProxyConfiguration(url));
       if (proxy?.proxyPassword && !masked) {
-        tl.setSecret(proxy.proxyPassword);
+        maskSecret(proxy.proxyPassword);
         masked = true;
       }
       return proxy
@@ -63,7 +63,7 @@ export function agentNetwork(): NetworkSettings {
 /** The job's own access token (System.AccessToken), for groupAuth: jobToken. */
 function jobAccessToken(): string | undefined {
   const token = quietly(() => tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true));
-  if (token) tl.setSecret(token);
+  if (token) maskSecret(token);
   return token || undefined;
 }
 

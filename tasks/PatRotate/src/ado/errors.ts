@@ -2,6 +2,7 @@
 // message that says the cause and, where we know it, the fix. Messages never contain a token or header.
 import { AdoError, oneLine } from './adoError';
 import { patTokenErrorToAdoError, SERVICE_PRINCIPAL_FIX } from './patTokenErrors';
+import { errorMessage } from '../errorMessage';
 
 export { AdoError, oneLine, type AdoErrorDetails, type AdoErrorKind } from './adoError';
 export { patTokenErrorToAdoError } from './patTokenErrors';
@@ -111,7 +112,7 @@ export function errorFromStatus(
 export function errorFromNetwork(err: unknown, where: string, mutating: boolean): AdoError {
   const rawCode = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   const code = typeof rawCode === 'string' ? rawCode : '';
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   // The bounds of net/bounded.ts: the total deadline is a timeout; a body too large or undecodable is a broken answer.
   if (code === 'EDEADLINE') {
     return new AdoError('transient', `${where} ${text} (twice PatRotate.RequestTimeoutSeconds)`, {

@@ -13,6 +13,7 @@ import {
   signInPageError,
 } from './errors';
 import type { Credential } from './types';
+import { sleep } from '../time';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -70,8 +71,6 @@ export interface Answer<T> {
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class AdoHttp {
   private readonly clients = new Map<string, { client: HttpClient; handler: AbortHandler }>();
   private readonly policy: Required<RetryPolicy>;
@@ -86,7 +85,7 @@ export class AdoHttp {
       maxTotalMs: p.maxTotalMs,
       baseDelayMs: p.baseDelayMs,
       maxDelayMs: p.maxDelayMs ?? 30_000,
-      sleep: p.sleep ?? realSleep,
+      sleep: p.sleep ?? sleep,
       random: p.random ?? Math.random,
     };
   }

@@ -3,6 +3,7 @@
 import { AuthError } from '@azure/msal-node';
 import { REDIRECT_REFUSED, type HttpExchange } from './networkClient';
 import type { SignInConfig } from './types';
+import { errorMessage } from '../errorMessage';
 
 export class SignInError extends Error {
   override readonly name = 'SignInError';
@@ -153,7 +154,7 @@ export function explainSignInError(err: unknown, cfg: SignInConfig, lastFailure?
   }
   const what = e
     ? `${e.errorCode}${e.subError ? `/${e.subError}` : ''}: ${redact(e.errorMessage)}`
-    : redact(err instanceof Error ? err.message : String(err));
+    : redact(errorMessage(err));
   return new SignInError(e?.errorCode || 'unknown', `Sign-in (${cfg.method}) failed: ${what}`, { cause: err });
 }
 
