@@ -317,7 +317,8 @@ const CASES: Case[] = [
         providerData: { serviceEndpointId: '00000000-0000-0000-0000-000000000000', vault: 'kv1' },
       });
     },
-    expect: /Input 'variableGroup': variable group 'kv' is linked to Azure Key Vault.*store the PAT in Key Vault/,
+    expect:
+      /Input 'variableGroup': variable group 'kv' is linked to Azure Key Vault 'kv1'.*Write the vault instead: target: keyVault, keyVaultName: kv1, azureSubscription: [0-9a-f-]{36}, secretName: PatRotate-Token/,
   },
   {
     name: 'unknown authorization id',

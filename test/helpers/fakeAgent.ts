@@ -1,7 +1,7 @@
 // An in-memory Agent: the task's application code runs in the test process, and what it tells the agent is written
 // as the lines task-lib would print (same command format and escaping), so runs parse and scan exactly like those of
 // the real bundle. Inputs and variables come from an environment map with task-lib's names (INPUT_X, SYSTEM_TEAMPROJECT).
-import type { Agent, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
+import type { Agent, ServiceConnectionAuth, StopReason, TaskResult } from '../../tasks/PatRotate/src/app/agent';
 import {
   REQUEST_TIMEOUT_VARIABLE,
   requestTimeoutMs,
@@ -11,6 +11,8 @@ import { envName } from './runTask';
 
 /** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
+/** Connection parameters the real agent masks as it reads them (tasks/PatRotate/src/agent.ts). */
+const SECRET_PARAMETERS = new Set(['serviceprincipalkey', 'serviceprincipalcertificate', 'certificatepassword']);
 
 /** task-lib's escaping of command data, and of property values. */
 const escapeData = (s: string) => s.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -125,6 +127,21 @@ export class FakeAgent implements Agent {
     const token = this.env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN;
     if (token) this.setSecret(token);
     return token || undefined;
+  }
+
+  /** As task-lib reads them: ENDPOINT_AUTH_SCHEME_<id>, ENDPOINT_AUTH_PARAMETER_<id>_<NAME>, ENDPOINT_DATA_<id>_<NAME>. */
+  serviceConnection(id: string): ServiceConnectionAuth | undefined {
+    const scheme = this.env[`ENDPOINT_AUTH_SCHEME_${id}`];
+    if (!scheme) return undefined;
+    return {
+      scheme,
+      parameter: (name) => {
+        const value = this.env[`ENDPOINT_AUTH_PARAMETER_${id}_${name.toUpperCase()}`];
+        if (value && SECRET_PARAMETERS.has(name.toLowerCase())) this.setSecret(value);
+        return value || undefined;
+      },
+      data: (name) => this.env[`ENDPOINT_DATA_${id}_${name.toUpperCase()}`] || undefined,
+    };
   }
 
   onStop(handler: (reason: StopReason) => void): void {

@@ -4,7 +4,8 @@ import { start, type Emulator } from '../emulator';
 import { AdoHttp } from '../../tasks/PatRotate/src/ado/http';
 import { AdoError } from '../../tasks/PatRotate/src/ado/errors';
 import { VariableGroupClient } from '../../tasks/PatRotate/src/ado/variableGroups';
-import { storeConfirmed, VariableGroupStore } from '../../tasks/PatRotate/src/rotation/stores';
+import { storeConfirmed } from '../../tasks/PatRotate/src/rotation/storeConfirmed';
+import { VariableGroupStore } from '../../tasks/PatRotate/src/rotation/stores';
 import { directNetwork } from '../../tasks/PatRotate/src/net/network';
 import { recordingSleep } from '../helpers/fakeServer';
 import { rejection } from '../helpers/rejection';
@@ -139,10 +140,16 @@ describe('integration: ado variable group client ↔ emulator', function () {
     });
     const waits: number[] = [];
     const store = new VariableGroupStore(groups, await groups.find('Web App', String(g.id)));
-    const results = await storeConfirmed(store, { MY_PAT: 'after-retry' }, (ms) => {
-      waits.push(ms);
-      return Promise.resolve();
-    });
+    const results = await storeConfirmed(
+      store,
+      { MY_PAT: 'after-retry' },
+      {
+        wait: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
+      },
+    );
     assert.deepEqual(results.get('MY_PAT'), { kind: 'stored', writes: 2 });
     assert.deepEqual(waits, [2000]);
     assert.equal(emu.state.group(g.id)?.variables.MY_PAT.value, 'after-retry');

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { Agent, StopReason, TaskResult } from './app/agent';
+import type { Agent, ServiceConnectionAuth, StopReason, TaskResult } from './app/agent';
 import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from './net/network';
 
 /** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
@@ -67,6 +67,24 @@ function jobAccessToken(): string | undefined {
   return token || undefined;
 }
 
+/** Authorization parameters of an Azure Resource Manager connection that are secrets (compared case-insensitively). */
+const SECRET_PARAMETERS = new Set(['serviceprincipalkey', 'serviceprincipalcertificate', 'certificatepassword']);
+
+/** A connection the inputs reference; task-lib's getters echo values into the debug log, so they are read quietly. */
+function serviceConnection(id: string): ServiceConnectionAuth | undefined {
+  const scheme = quietly(() => tl.getEndpointAuthorizationScheme(id, true));
+  if (!scheme) return undefined;
+  return {
+    scheme,
+    parameter: (name) => {
+      const value = quietly(() => tl.getEndpointAuthorizationParameter(id, name, true));
+      if (value && SECRET_PARAMETERS.has(name.toLowerCase())) maskSecret(value);
+      return value || undefined;
+    },
+    data: (name) => quietly(() => tl.getEndpointDataParameter(id, name, true)) || undefined,
+  };
+}
+
 /** The agent of a real pipeline run. */
 export function taskLibAgent(): Agent {
   const results = {
@@ -87,6 +105,7 @@ export function taskLibAgent(): Agent {
     complete: (result: TaskResult, message: string) => tl.setResult(results[result], message),
     network: () => agentNetwork(),
     jobAccessToken,
+    serviceConnection,
     onStop,
     exit: (code) => {
       process.stdout.write('', () => process.exit(code));

@@ -8,6 +8,7 @@ import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type Sign
 import { resolveOrganization } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
 import { errorMessage } from './errorMessage';
+import { parseKeyVault, type KeyVaultConfig } from './keyVaultConfig';
 
 export type Operation = 'rotate' | 'create' | 'renew' | 'revoke' | 'list' | 'audit';
 export type FailOnFindings = 'none' | 'expiring' | 'any';
@@ -35,6 +36,8 @@ export interface Config {
   readonly graceHours: number;
   readonly verifyNewToken: boolean;
   readonly target: TargetConfig;
+  /** The vault (target keyVault, refreshTokenSecret) and the Azure Resource Manager connection that writes it. */
+  readonly keyVault?: KeyVaultConfig;
   /** Who writes the store (a variable group or a service connection), and the input that said so (for messages). */
   readonly storeAuth: StoreAuth;
   readonly storeAuthInput: 'storeAuth' | 'groupAuth';
@@ -92,7 +95,7 @@ export function parseConfig(src: InputSource): Config {
     throw new ConfigError('organization', errorMessage(e));
   }
 
-  const auth = parseSignIn(text, choice, int);
+  const auth = parseSignIn(text, choice, int, text('refreshTokenSecret') !== '');
   const selector = parseSelector(text('authorizationId'), text('displayName'), operation);
 
   const scopesText = text('scopes');
@@ -131,6 +134,7 @@ export function parseConfig(src: InputSource): Config {
     // Not in a pipeline (or an unreadable variable): the connection is looked up in `organization`.
   }
   const target = parseTarget(text, choice, project, pipelineCollection);
+  const keyVault = parseKeyVault(text, target.kind, auth.method);
   // storeAuth was called groupAuth before service connections: the old name is still read when the new one is empty.
   const storeAuthInput = text('storeAuth') === '' && text('groupAuth') !== '' ? 'groupAuth' : 'storeAuth';
   const storeAuth = choice<StoreAuth>(storeAuthInput, ['entra', 'jobToken'], 'entra');
@@ -183,6 +187,7 @@ export function parseConfig(src: InputSource): Config {
     graceHours: int('graceHours', 24, 0, 720),
     verifyNewToken: bool('verifyNewToken', true),
     target,
+    keyVault,
     storeAuth,
     storeAuthInput,
     concurrency: int('concurrency', 4, 1, 16),
@@ -197,7 +202,8 @@ type Text = (name: string, fallback?: string) => string;
 type Choice = <T extends string>(name: string, options: readonly T[], fallback: T) => T;
 type Int = (name: string, fallback: number, min: number, max: number) => number;
 
-function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
+/** `refreshFromVault`: refreshTokenSecret is set, so an empty refreshToken is read from Key Vault at start. */
+function parseSignIn(text: Text, choice: Choice, int: Int, refreshFromVault: boolean): SignInConfig {
   const method = choice<AuthMethod>(
     'authMethod',
     ['refreshToken', 'deviceCode', 'usernamePassword', 'accessToken'],
@@ -246,7 +252,7 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     );
   }
   const required: Partial<Record<AuthMethod, (keyof SignInConfig)[]>> = {
-    refreshToken: ['refreshToken'],
+    refreshToken: refreshFromVault ? [] : ['refreshToken'],
     usernamePassword: ['username', 'password'],
     accessToken: ['accessToken'],
   };
@@ -260,7 +266,7 @@ function parseSignIn(text: Text, choice: Choice, int: Int): SignInConfig {
     if (!cfg[name]) {
       const hint =
         method === 'refreshToken'
-          ? 'pass the secret variable that holds it, e.g. refreshToken: $(PatRotate.RefreshToken); to get a first one, run once with authMethod deviceCode.'
+          ? 'pass the secret variable that holds it, e.g. refreshToken: $(PatRotate.RefreshToken), or keep it in Key Vault (refreshTokenSecret); to get a first one, run once with authMethod deviceCode.'
           : `authMethod ${method} needs it.`;
       throw new ConfigError(name, `is required: ${hint}`);
     }

@@ -1,6 +1,7 @@
 // The target input (where a new PAT goes) and the inputs that go with it: variableName, variableGroup,
-// serviceConnection and the project they live in.
+// serviceConnection, secretName and the project they live in (the vault and its connection: keyVaultConfig.ts).
 import { ConfigError } from './configError';
+import { checkSecretTemplate } from './keyvault/names';
 import { checkVariableName, isOutputName, OUTPUT_CLASH } from './variableNames';
 
 export interface GroupRef {
@@ -25,9 +26,12 @@ export type TargetConfig =
   | { kind: 'variableGroup'; variableName: string; ref: GroupRef }
   /** `variableName` is the connection as given: one PAT per connection. */
   | { kind: 'serviceConnection'; variableName: string; ref: ConnectionRef }
+  /** `variableName` is the secretName template (Key Vault secret names: letters, digits, '-'). */
+  | { kind: 'keyVault'; variableName: string }
   | { kind: 'none' };
 
 export const DEFAULT_VARIABLE_NAME = 'PatRotate.Token';
+export const DEFAULT_SECRET_NAME = '{displayName}';
 
 type Text = (name: string, fallback?: string) => string;
 type Choice = <T extends string>(name: string, options: readonly T[], fallback: T) => T;
@@ -35,10 +39,15 @@ type Choice = <T extends string>(name: string, options: readonly T[], fallback: 
 export function parseTarget(text: Text, choice: Choice, project: string, pipelineCollection: string): TargetConfig {
   const kind = choice<TargetConfig['kind']>(
     'target',
-    ['variable', 'variableGroup', 'serviceConnection', 'none'],
+    ['variable', 'variableGroup', 'serviceConnection', 'keyVault', 'none'],
     'variable',
   );
   if (kind === 'none') return { kind };
+  if (kind === 'keyVault') {
+    const secretName = text('secretName', DEFAULT_SECRET_NAME);
+    checkSecretTemplate('secretName', secretName);
+    return { kind, variableName: secretName };
+  }
   if (kind === 'serviceConnection') {
     const connection = text('serviceConnection');
     if (!connection)

@@ -8,6 +8,16 @@ export type TaskResult = 'succeeded' | 'succeededWithIssues' | 'failed';
 /** Why the run must stop early: a cancel (the agent's signal) or an error nothing else caught. */
 export type StopReason = { signal: string } | { error: unknown };
 
+/**
+ * A service connection the task's inputs reference (azureSubscription): the agent hands the task its authorization
+ * only then. `parameter` masks secret values as it reads them.
+ */
+export interface ServiceConnectionAuth {
+  scheme: string;
+  parameter(name: string): string | undefined;
+  data(name: string): string | undefined;
+}
+
 export interface Agent extends InputSource {
   /** One line of the log as is: callers pass only inert text (see app/log.ts). */
   print(line: string): void;
@@ -27,6 +37,8 @@ export interface Agent extends InputSource {
   network(): NetworkSettings;
   /** The job's own access token (System.AccessToken), masked, for groupAuth: jobToken. */
   jobAccessToken(): string | undefined;
+  /** The service connection `id` (an input of type connectedService), or undefined when the agent gave none. */
+  serviceConnection(id: string): ServiceConnectionAuth | undefined;
   /** `handler` runs on a cancel and on an error nothing else caught. */
   onStop(handler: (reason: StopReason) => void): void;
   /** Ends the task process once everything printed has been written. */

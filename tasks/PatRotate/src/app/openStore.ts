@@ -1,11 +1,14 @@
 // The target of new PAT values, checked before any PAT is created: the group exists, is not linked to Key Vault, and
-// the writing identity may change it.
+// the writing identity may change it; a service connection can take the PAT; a vault is reached (the vault's
+// permission probe needs the secret names, so it runs after the plan: Store.preflight).
 import { AdoError } from '../ado/errors';
 import { unsupportedReason, withToken, type ServiceEndpointClient } from '../ado/serviceEndpoints';
-import type { VariableGroupClient } from '../ado/variableGroups';
+import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import { ConfigError } from '../config';
 import { errorMessage } from '../errorMessage';
+import type { VaultSecrets } from '../keyvault/secrets';
 import { ServiceEndpointStore } from '../rotation/endpointStore';
+import { KeyVaultStore } from '../rotation/keyVaultStore';
 import { PipelineVariableStore, VariableGroupStore, type Store } from '../rotation/stores';
 import type { RunContext } from './context';
 import type { SavedRefreshToken } from './refreshToken';
@@ -22,12 +25,28 @@ export async function openStore(
   identity: string,
   refresh: SavedRefreshToken | undefined,
   endpoints?: ServiceEndpointClient,
+  vault?: VaultSecrets,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
   if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
   // target none: the new PAT goes to the secret output `token` as soon as it is verified, like any store.
   if (target.kind === 'none') return { store: new PipelineVariableStore(agent, true), protectedVariables: [] };
   if (target.kind === 'variable') return { store: new PipelineVariableStore(agent), protectedVariables: [] };
+  if (target.kind === 'keyVault') {
+    if (!vault) throw new Error('openStore: no vault');
+    const refreshSecret = cfg.keyVault?.refreshTokenSecret;
+    return {
+      store: new KeyVaultStore(vault, cfg.organization.organization, cfg.concurrency),
+      protectedVariables: refreshSecret
+        ? [
+            {
+              name: refreshSecret,
+              why: "the refresh token's secret in the same vault (refreshTokenSecret): the next run could not sign in",
+            },
+          ]
+        : [],
+    };
+  }
   if (target.kind === 'serviceConnection') {
     if (!endpoints) throw new Error('openStore: no service connection client');
     const found = await endpoints.find(target.ref.project, target.ref.connection).catch((e: unknown) => {
@@ -60,12 +79,7 @@ export async function openStore(
   const group = await groups.find(target.ref.project, target.ref.group).catch((e: unknown) => {
     throw e instanceof AdoError && e.kind === 'notFound' ? new ConfigError('variableGroup', e.message) : e;
   });
-  if (group.type.toLowerCase() === 'azurekeyvault') {
-    throw new ConfigError(
-      'variableGroup',
-      `variable group '${group.name}' is linked to Azure Key Vault, whose values come from the vault: store the PAT in Key Vault instead, or choose a group that is not linked.`,
-    );
-  }
+  if (group.type.toLowerCase() === 'azurekeyvault') throw linkedGroupError(group, target.variableName);
   if (!(await groups.canManage(group))) {
     throw new ConfigError(
       'variableGroup',
@@ -92,4 +106,18 @@ export async function openStore(
     });
   }
   return { store: new VariableGroupStore(groups, group, identity), protectedVariables };
+}
+
+/** A group linked to Key Vault reads its values from the vault: say which, and the inputs that write it. */
+function linkedGroupError(group: VariableGroup, variableName: string): ConfigError {
+  const data = (group.providerData ?? {}) as { vault?: unknown; serviceEndpointId?: unknown };
+  const vault = typeof data.vault === 'string' && data.vault ? data.vault : undefined;
+  const connection =
+    typeof data.serviceEndpointId === 'string' && data.serviceEndpointId ? data.serviceEndpointId : undefined;
+  // Secret names allow letters, digits and '-': a variable name's other characters become '-'.
+  const secret = variableName.replace(/[^0-9A-Za-z{}-]|\{(?!displayName\})|(?<!\{displayName)\}/g, '-');
+  return new ConfigError(
+    'variableGroup',
+    `variable group '${group.name}' is linked to Azure Key Vault${vault ? ` '${vault}'` : ''}: its values come from the vault and cannot be written through the group. Write the vault instead: target: keyVault, keyVaultName: ${vault ?? '<the vault>'}, azureSubscription: ${connection ?? '<an Azure Resource Manager service connection>'}, secretName: ${secret} (the group then picks the new value up).`,
+  );
 }

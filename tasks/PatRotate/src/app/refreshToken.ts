@@ -1,15 +1,33 @@
-// The rolled refresh token replaces the one sign-in just used: it is handed on (secret output) and saved to its
-// variable group, read back like a PAT, before the first PAT API call.
+// The rolled refresh token replaces the one sign-in just used: it is handed on (secret output) and saved where the
+// next run reads it (a Key Vault secret, a variable group, or both), read back like a PAT, before the first PAT API
+// call. With refreshTokenSecret and an empty refreshToken input, the run reads it from the vault first.
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import type { SignedIn } from '../auth/types';
-import { storeConfirmed, VariableGroupStore, type StoreResult } from '../rotation/stores';
+import { ConfigError } from '../configError';
+import type { VaultSecrets } from '../keyvault/secrets';
+import { KeyVaultStore } from '../rotation/keyVaultStore';
+import { storeConfirmed } from '../rotation/storeConfirmed';
+import { VariableGroupStore, type StoreResult } from '../rotation/stores';
 import type { RunContext } from './context';
 import { errorMessage } from '../errorMessage';
 
 /** Where the rolled refresh token went; `lateWrite`: a write of that group got no answer and may still land. */
 export interface SavedRefreshToken {
-  groupId: number;
+  groupId?: number;
   lateWrite: boolean;
+}
+
+/** The refresh token kept in Key Vault (refreshTokenSecret), for a run whose refreshToken input is empty. */
+export async function readRefreshToken({ cfg, log }: RunContext, vault: VaultSecrets): Promise<string> {
+  const name = cfg.keyVault?.refreshTokenSecret ?? '';
+  const found = await vault.latest(name);
+  if (!found?.value)
+    throw new ConfigError(
+      'refreshTokenSecret',
+      `secret '${name}' is not in ${vault.url} (or is empty): run once with authMethod deviceCode and refreshTokenSecret to save a first refresh token there, or pass one in refreshToken.`,
+    );
+  log.info(`Read the refresh token from ${vault.url} (secret '${name}').`);
+  return found.value;
 }
 
 /** Saves the rolled refresh token, read back. */
@@ -17,19 +35,41 @@ export async function saveRefreshToken(
   { agent, log, cfg }: RunContext,
   signedIn: SignedIn,
   groups: VariableGroupClient,
+  vault: VaultSecrets | undefined,
 ): Promise<SavedRefreshToken | undefined> {
   const rt = signedIn.rolledRefreshToken;
   if (!rt) return undefined;
   agent.setSecret(rt);
   agent.setVariable('refreshToken', rt, true, true);
-  if (!cfg.refreshTokenStore) {
+  const secretName = cfg.keyVault?.refreshTokenSecret;
+  if (!cfg.refreshTokenStore && !secretName) {
     if (cfg.auth.method !== 'accessToken')
       log.warn(
-        'Entra issued a new refresh token, but refreshTokenVariable is not set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenVariable and refreshTokenGroup.',
+        'Entra issued a new refresh token, but neither refreshTokenSecret nor refreshTokenVariable is set, so it is not saved: the next run may fail with a used or expired refresh token. Set refreshTokenSecret (Key Vault) or refreshTokenVariable and refreshTokenGroup.',
       );
     return undefined;
   }
+  const failed = (where: string, why: string, cause?: unknown) =>
+    new Error(
+      `Saving the new refresh token to ${where} failed: ${why} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
+      { cause },
+    );
+  if (secretName && vault) {
+    const where = `secret '${secretName}' in ${vault.url}`;
+    let result: StoreResult | undefined;
+    try {
+      result = (
+        await storeConfirmed(new KeyVaultStore(vault, cfg.organization.organization), { [secretName]: rt })
+      ).get(secretName);
+    } catch (e) {
+      throw failed(where, errorMessage(e), e);
+    }
+    if (result?.kind !== 'stored') throw failed(where, result?.why ?? '?');
+    log.info(`Saved the new refresh token in ${where}.`);
+  }
+  if (!cfg.refreshTokenStore) return { lateWrite: false };
   const { variableName, ref } = cfg.refreshTokenStore;
+  const where = `'${variableName}' in variable group '${ref.group}'`;
   let group: VariableGroup;
   let result: StoreResult | undefined;
   try {
@@ -37,15 +77,9 @@ export async function saveRefreshToken(
     // Read back like a PAT: another run's write of the group may drop it.
     result = (await storeConfirmed(new VariableGroupStore(groups, group), { [variableName]: rt })).get(variableName);
   } catch (e) {
-    throw new Error(
-      `Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${errorMessage(e)} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
-      { cause: e },
-    );
+    throw failed(where, errorMessage(e), e);
   }
-  if (result?.kind !== 'stored')
-    throw new Error(
-      `Saving the new refresh token to '${variableName}' in variable group '${ref.group}' failed: ${result?.why ?? '?'} No PAT was changed. If the next run reports a used refresh token, run the deviceCode bootstrap again.`,
-    );
+  if (result?.kind !== 'stored') throw failed(where, result?.why ?? '?');
   log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
   return { groupId: group.id, lateWrite: result.mayStillLand === true };
 }

@@ -16,8 +16,9 @@ import type { Agent, StopReason } from './agent';
 import type { RunContext } from './context';
 import { logOf, type Log } from './log';
 import { audit } from './audit';
+import { openVault } from './openKeyVault';
 import { openStore } from './openStore';
-import { saveRefreshToken } from './refreshToken';
+import { readRefreshToken, saveRefreshToken } from './refreshToken';
 import { describe, finishRun, report } from './report';
 import { errorMessage } from '../errorMessage';
 
@@ -49,7 +50,7 @@ export function run(agent: Agent): Promise<void> {
             const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
             if (state.savingRefreshToken)
               lines.push(
-                `The new refresh token may not be saved in variable group '${state.savingRefreshToken}': it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`,
+                `The new refresh token may not be saved in ${state.savingRefreshToken}: it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`,
               );
             log.errorLine(reason);
             lines.forEach((l) => log.errorLine(l));
@@ -116,8 +117,15 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
       ),
   });
 
+  // The vault's identity is the Azure Resource Manager connection's; its problems are bad input, found before sign-in.
+  const vault = cfg.keyVault ? openVault(ctx, http, network, setSecret) : undefined;
+  let auth = cfg.auth;
+  if (vault && auth.method === 'refreshToken' && !auth.refreshToken)
+    auth = { ...auth, refreshToken: await readRefreshToken(ctx, vault) };
+  ledger.check();
+
   log.section('Sign in to Microsoft Entra');
-  const signedIn = await signIn(cfg.auth, {
+  const signedIn = await signIn(auth, {
     network,
     setSecret,
     warn: log.warn,
@@ -136,8 +144,8 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const groups = new VariableGroupClient(http, cfg.organization.collectionUrl, groupCredential);
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
-  state.savingRefreshToken = cfg.refreshTokenStore?.ref.group;
-  const refresh = await saveRefreshToken(ctx, signedIn, groups);
+  state.savingRefreshToken = savingTo(ctx, vault?.url);
+  const refresh = await saveRefreshToken(ctx, signedIn, groups, vault);
   state.savingRefreshToken = undefined;
   ledger.check();
   if (cfg.operation === 'audit') {
@@ -150,7 +158,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
     cfg.target.kind === 'serviceConnection'
       ? new ServiceEndpointClient(http, cfg.target.ref.collectionUrl, groupCredential)
       : undefined;
-  const opened = await openStore(ctx, groups, groupIdentity, refresh, endpoints);
+  const opened = await openStore(ctx, groups, groupIdentity, refresh, endpoints, vault);
   ledger.check();
   log.section(`Read PATs in ${cfg.organization.organization}`);
   const pats = new PatClient(http, cfg.organization.patApiUrl, user);
@@ -161,6 +169,12 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   const { actions, warnings } = plan({ ...cfg, protectedVariables: opened?.protectedVariables }, listed, now);
   warnings.forEach((w) => log.warn(w));
   if (actions.length === 0) log.warn('No PAT matches the selection: nothing to do.');
+  // Every place a new PAT will be written can be written, before the first PAT is created (a dry run checks too).
+  const names = actions.flatMap((a) =>
+    (a.kind === 'create' || a.kind === 'rotate') && a.variableName ? [a.variableName] : [],
+  );
+  if (opened?.store.preflight && names.length > 0) await opened.store.preflight(names);
+  ledger.check();
 
   if (cfg.dryRun) {
     log.section('Dry run: the actions this run would take');
@@ -225,6 +239,17 @@ function jobCredential(agent: Agent, input: string, setSecret: (value: string) =
     );
   setSecret(token);
   return { kind: 'bearer', token };
+}
+
+/** Where the rolled refresh token is being saved, for a stop's message. */
+function savingTo({ cfg }: RunContext, vaultUrl: string | undefined): string | undefined {
+  const places = [
+    cfg.keyVault?.refreshTokenSecret && vaultUrl
+      ? `secret '${cfg.keyVault.refreshTokenSecret}' in ${vaultUrl}`
+      : undefined,
+    cfg.refreshTokenStore ? `variable group '${cfg.refreshTokenStore.ref.group}'` : undefined,
+  ].filter((p) => p !== undefined);
+  return places.length > 0 ? places.join(' and ') : undefined;
 }
 
 function capital(s: string): string {

@@ -13,7 +13,7 @@ import { warnIfClamped, type ExecuteDeps, type Outcome, type RunDeps } from './o
 import type { Action } from './plan';
 import { retire } from './retire';
 import { mapPool } from './pool';
-import { storeConfirmed } from './stores';
+import { storeConfirmed } from './storeConfirmed';
 
 export type Production = Outcome & { action: Extract<Action, { kind: 'create' | 'rotate' }> };
 
@@ -174,8 +174,10 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
   const results = await storeConfirmed(
     store,
     Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])),
-    undefined,
-    () => deps.ledger.check(),
+    {
+      beforeWrite: () => deps.ledger.check(),
+      pats: Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created])),
+    },
   );
   return phase(
     live,

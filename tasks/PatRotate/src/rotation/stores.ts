@@ -1,9 +1,9 @@
-// Where a new PAT value goes. A Store writes secrets and says which of them it holds; `storeConfirmed` is the one way
-// values are stored: write, read back, write again what another writer dropped, and say per value what became of it.
+// Where a new PAT value goes. A Store writes secrets and says which of them it holds; `storeConfirmed`
+// (./storeConfirmed.ts) is the one way values are stored.
 import { AdoError } from '../ado/errors';
+import type { PatToken } from '../ado/types';
 import { variableKey, type VariableGroup, type VariableGroupClient } from '../ado/variableGroups';
 import { errorMessage } from '../errorMessage';
-import { sleep } from '../time';
 
 /**
  * What a write left behind that a later check compares against (for a variable group: its modifiedOn; for a service
@@ -12,6 +12,8 @@ import { sleep } from '../time';
 export interface StoreWrite {
   modifiedOn?: string;
   fields?: string;
+  /** The values as written (Key Vault, whose values can be read back and compared); in memory only. */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -26,10 +28,15 @@ export interface Store {
   readonly where: string;
   /** False when there is nothing to read back (the agent takes a variable as given). */
   readonly readsBack: boolean;
-  /** Writes every value in one go. Throws StoreWriteError, which says per name whether the write may have landed. */
-  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite>;
+  /**
+   * Writes every value in one go. Throws StoreWriteError, which says per name whether the write may have landed.
+   * `pats`: the PAT each value is, for stores that keep more than the value (Key Vault: expiry and tags).
+   */
+  putAll(values: Readonly<Record<string, string>>, pats?: Readonly<Record<string, PatToken>>): Promise<StoreWrite>;
   /** What the store holds now for each of `names`, compared with `written`. */
   check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>>;
+  /** Checks, changing nothing, that `names` can be written; before any PAT is created. */
+  preflight?(names: readonly string[]): Promise<void>;
 }
 
 /**
@@ -41,13 +48,16 @@ export class StoreWriteError extends Error {
   constructor(
     message: string,
     private readonly notLanded: ReadonlySet<string> | 'all',
-    options?: ErrorOptions & { retryAfterMs?: number },
+    options?: ErrorOptions & { retryAfterMs?: number; partial?: { names: readonly string[]; written: StoreWrite } },
   ) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
+    this.partial = options?.partial;
   }
 
   readonly retryAfterMs?: number;
+  /** A store that writes value by value (Key Vault): the names whose write succeeded, to be checked like any write. */
+  readonly partial?: { names: readonly string[]; written: StoreWrite };
 
   landed(variableName: string): 'no' | 'unknown' {
     return this.notLanded === 'all' || this.notLanded.has(variableName) ? 'no' : 'unknown';
@@ -64,79 +74,8 @@ export type StoreResult =
 
 /** Writes of one value (another writer keeps dropping it, or the service keeps failing): then the run gives up. */
 export const MAX_STORE_WRITES = 3;
-/** The longest wait between two writes (a Retry-After may ask for more). */
-const MAX_STORE_WAIT_MS = 30_000;
 /** The wait before writing again after a failure that did not say how long. */
 export const STORE_RETRY_MS = 1_000;
-
-/**
- * Stores `values` and confirms each one by reading the store back. A value missing after a write that succeeded was
- * dropped by another writer (a PUT of theirs built on an older read): it is written again, up to MAX_STORE_WRITES.
- */
-export async function storeConfirmed(
-  store: Store,
-  values: Readonly<Record<string, string>>,
-  wait: (ms: number) => Promise<void> = sleep,
-  beforeWrite: () => void = () => undefined,
-): Promise<Map<string, StoreResult>> {
-  const results = new Map<string, StoreResult>();
-  let pending = { ...values };
-  let last = new Map<string, Held>();
-  /** Names a failed write of this run may have put there: never "not stored" after that. */
-  const maybe = new Set<string>();
-  /** Names a write of this run got no answer for: it may still land, after a later write. */
-  const late = new Set<string>();
-  for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
-    const names = Object.keys(pending);
-    let written: StoreWrite;
-    beforeWrite(); // e.g. the ledger's check: no write begins once the run is stopping
-    try {
-      written = await store.putAll(pending);
-    } catch (e) {
-      names.filter((n) => !(e instanceof StoreWriteError && e.landed(n) === 'no')).forEach((n) => maybe.add(n));
-      // No answer at all: that write may still land later, with its older copy of the store.
-      if (e instanceof Error && e.cause instanceof AdoError && e.cause.unanswered) names.forEach((n) => late.add(n));
-      if (e instanceof StoreWriteError && e.retryAfterMs !== undefined && write < MAX_STORE_WRITES) {
-        await wait(Math.min(e.retryAfterMs, MAX_STORE_WAIT_MS));
-        continue;
-      }
-      const why = errorMessage(e);
-      for (const n of names) {
-        const unsure = maybe.has(n) || last.get(n) === 'unsure';
-        results.set(
-          n,
-          unsure
-            ? { kind: 'unknown', why: `${why}; a write of this run may have landed, or still land` }
-            : { kind: 'notStored', why },
-        );
-      }
-      return results;
-    }
-    try {
-      last = await store.check(names, written);
-    } catch (e) {
-      const why = `the write was accepted, but reading ${store.where} back to confirm it failed: ${errorMessage(e)}`;
-      names.forEach((n) => results.set(n, { kind: 'unknown', why }));
-      return results;
-    }
-    names
-      .filter((n) => last.get(n) === 'held')
-      .forEach((n) =>
-        results.set(n, { kind: 'stored', writes: write, ...(late.has(n) ? { mayStillLand: true } : {}) }),
-      );
-    pending = Object.fromEntries(Object.entries(pending).filter(([n]) => last.get(n) !== 'held'));
-  }
-  for (const n of Object.keys(pending)) {
-    const why = `${store.where} was written by someone else after each of ${MAX_STORE_WRITES} writes (another run or person is replacing it at the same time: let one run at a time write it)`;
-    results.set(
-      n,
-      last.get(n) === 'missing' && !maybe.has(n)
-        ? { kind: 'notStored', why: `'${n}' was missing: ${why}` }
-        : { kind: 'unknown', why: `'${n}' may hold another value: ${why}` },
-    );
-  }
-  return results;
-}
 
 /** Agent commands the pipeline-variable store needs (task-lib stays behind agent.ts). */
 export interface VariableSink {

@@ -1,6 +1,7 @@
 // Where each new PAT of a plan goes: one variable name per PAT, from the variableName template, never one the agent
 // keeps, an output of the task, a protected variable of the target, or another PAT's.
 import { ConfigError } from '../config';
+import { secretNameFor } from '../keyvault/names';
 import { isOutputName, OUTPUT_CLASH, reservedVariableName, sameVariable } from '../variableNames';
 import type { Action, PlanInput } from './actions';
 
@@ -31,27 +32,36 @@ export function withVariableNames(input: PlanInput, actions: Action[]): Action[]
     return actions.map((a) => (a.kind === 'create' || a.kind === 'rotate' ? { ...a, variableName: connection } : a));
   }
   const template = input.target.variableName;
+  const vault = input.target.kind === 'keyVault';
+  const inputName = vault ? 'secretName' : 'variableName';
   if (bulk && !template.includes('{displayName}') && producing.length > 0) {
     throw new ConfigError(
-      'variableName',
-      `several PATs may be rotated into one variable: put {displayName} in variableName (e.g. "PAT.{displayName}").`,
+      inputName,
+      `several PATs may be rotated into one ${vault ? 'secret' : 'variable'}: put {displayName} in ${inputName} (e.g. "${vault ? 'PAT-' : 'PAT.'}{displayName}").`,
     );
   }
   const taken = new Map<string, string>();
   return actions.map((a) => {
     if (a.kind !== 'create' && a.kind !== 'rotate') return a;
     const name = a.kind === 'create' ? a.displayName : a.old.displayName;
-    const variableName = template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
-    // Variable names are case-insensitive, and sanitising can make two names one.
+    const variableName = vault
+      ? secretNameFor(template, name)
+      : template.replace(/\{displayName\}/g, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    if (vault && variableName.length > 127)
+      throw new ConfigError(
+        'secretName',
+        `PAT '${name}' would be stored as a secret name longer than Key Vault's 127 characters: shorten secretName or the PAT's name.`,
+      );
+    // Variable and secret names are case-insensitive, and sanitising can make two names one.
     const other = taken.get(variableName.toLowerCase());
     if (other !== undefined) {
       throw new ConfigError(
-        'variableName',
+        inputName,
         `PATs '${other}' and '${name}' would both be stored as '${variableName}': rename one of the PATs, or narrow the selection.`,
       );
     }
     taken.set(variableName.toLowerCase(), name);
-    const reserved = reservedVariableName(variableName);
+    const reserved = vault ? undefined : reservedVariableName(variableName);
     if (reserved) throw new ConfigError('variableName', `PAT '${name}' would be stored as ${reserved}`);
     if (input.target.kind === 'variable' && isOutputName(variableName))
       throw new ConfigError(
@@ -61,8 +71,8 @@ export function withVariableNames(input: PlanInput, actions: Action[]): Action[]
     const clash = input.protectedVariables?.find((p) => sameVariable(p.name, variableName));
     if (clash)
       throw new ConfigError(
-        'variableName',
-        `PAT '${name}' would be stored as '${variableName}', ${clash.why}. Use another variableName.`,
+        inputName,
+        `PAT '${name}' would be stored as '${variableName}', ${clash.why}. Use another ${inputName}.`,
       );
     return { ...a, variableName };
   });

@@ -1,0 +1,184 @@
+// Key Vault secrets through the official client (@azure/keyvault-secrets), as three calls PatRotate needs: the latest
+// version of a secret, a new version, and a probe that the identity may change secrets. Errors become VaultErrors
+// whose message says what to do (the identity and the permission it lacks, a soft-deleted name). The client's own
+// retries and redirects are off: reads are retried here within bounds, writes by the store (rotation/stores.ts).
+import type { TokenCredential } from '@azure/core-auth';
+import { RestError } from '@azure/core-rest-pipeline';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { errorMessage } from '../errorMessage';
+import type { NetworkSettings } from '../net/network';
+import { parseRetryAfter } from '../net/network';
+import { sleep } from '../time';
+import { vaultHttpClient } from './vaultHttp';
+
+/** What a PAT's secret version carries besides its value: Key Vault shows the expiry, tags say which PAT it is. */
+export interface SecretFacts {
+  /** exp: Key Vault shows it and raises SecretNearExpiry events. */
+  expiresOn?: Date;
+  contentType: string;
+  tags: Record<string, string>;
+}
+
+export const PAT_CONTENT_TYPE = 'application/vnd.azure-devops.pat';
+
+export interface LatestSecret {
+  value: string;
+  version: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+export type VaultErrorKind = 'forbidden' | 'conflict' | 'notFound' | 'unauthorized' | 'retryable' | 'other';
+
+export class VaultError extends Error {
+  override readonly name = 'VaultError';
+  constructor(
+    readonly kind: VaultErrorKind,
+    message: string,
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      /** A write that was sent and got no answer: it may have landed, or still land. */
+      unanswered?: boolean;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: details.cause });
+  }
+}
+
+/** Attempts of one read (429, 5xx, network), and the longest wait between two. */
+const READ_ATTEMPTS = 3;
+const MAX_WAIT_MS = 30_000;
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export class VaultSecrets {
+  private readonly client: SecretClient;
+
+  /** `identity` names who reads and writes (a connection and its service principal), for permission errors. */
+  constructor(
+    readonly url: string,
+    credential: TokenCredential,
+    network: NetworkSettings,
+    private readonly identity: string,
+    /** True when the vault's host is under the cloud's vault DNS suffix: the client then checks the challenge. */
+    verifyChallenge: boolean,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {
+    this.client = new SecretClient(url, credential, {
+      httpClient: vaultHttpClient(network),
+      retryOptions: { maxRetries: 0 },
+      redirectOptions: { maxRetries: 0 },
+      serviceVersion: '7.5',
+      userAgentOptions: { userAgentPrefix: 'PatRotate' },
+      // A vault by URL (a private endpoint alias, an emulator) answers the challenge with the public resource; the
+      // credential grants only the vault scope either way (azure/armCredential.ts).
+      disableChallengeResourceVerification: !verifyChallenge,
+    });
+  }
+
+  /** The latest version of `name`, or undefined when there is none. */
+  async latest(name: string): Promise<LatestSecret | undefined> {
+    return this.read(`reading secret '${name}'`, async () => {
+      try {
+        const s = await this.client.getSecret(name);
+        return { value: s.value ?? '', version: s.properties.version ?? '', tags: s.properties.tags ?? {} };
+      } catch (e) {
+        if (e instanceof RestError && e.statusCode === 404) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  /** Sets a new version of `name` (one attempt). */
+  async set(name: string, value: string, facts: SecretFacts): Promise<{ version: string }> {
+    try {
+      const s = await this.client.setSecret(name, value, {
+        contentType: facts.contentType,
+        tags: facts.tags,
+        expiresOn: facts.expiresOn,
+        enabled: true,
+      });
+      return { version: s.properties.version ?? '' };
+    } catch (e) {
+      throw this.explain(`writing secret '${name}'`, e, true);
+    }
+  }
+
+  /**
+   * Proves, without changing anything, that the identity may read `name` and change secrets: reads it (absent is
+   * fine), then updates a version that cannot exist (Key Vault checks the permission first: 404 means allowed).
+   */
+  async preflight(name: string): Promise<void> {
+    await this.latest(name);
+    await this.read(`checking that ${this.identity} may set secret '${name}'`, async () => {
+      try {
+        await this.client.updateSecretProperties(name, '0'.repeat(32), { tags: { rotatedBy: 'PatRotate' } });
+      } catch (e) {
+        if (e instanceof RestError && e.statusCode === 404) return;
+        throw e;
+      }
+      throw new VaultError('other', `Key Vault ${this.url} accepted an update of a secret version that cannot exist`);
+    });
+  }
+
+  private async read<T>(what: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        const err = e instanceof VaultError ? e : this.explain(what, e, false);
+        if (err.kind !== 'retryable' || attempt >= READ_ATTEMPTS) throw err;
+        await this.wait(Math.min(err.details.retryAfterMs ?? 1_000 * attempt, MAX_WAIT_MS));
+      }
+    }
+  }
+
+  /** One line that says what failed and what to do. */
+  explain(what: string, e: unknown, write: boolean): VaultError {
+    if (e instanceof VaultError) return e;
+    const at = `Key Vault ${this.url}: ${what}`;
+    if (!(e instanceof RestError)) return new VaultError('other', `${at} failed: ${errorMessage(e)}`, { cause: e });
+    const status = e.statusCode;
+    const server = serverMessage(e);
+    if (status === undefined || e.code === 'REDIRECT_REFUSED') {
+      const code = e.code ?? '';
+      if (e.code === 'REDIRECT_REFUSED') return new VaultError('other', `${at} failed: ${e.message}`, { cause: e });
+      return new VaultError('retryable', `${at} failed: ${code || e.message} (network error)`, {
+        cause: e,
+        unanswered: write && !NEVER_SENT.has(code),
+      });
+    }
+    if (status === 403)
+      return new VaultError(
+        'forbidden',
+        `${at} was refused (HTTP 403${server}): ${this.identity} needs the "Key Vault Secrets Officer" role on the vault (Access control (IAM)), or, with access policies, the Get and Set secret permissions.`,
+        { status, cause: e },
+      );
+    if (status === 409)
+      return new VaultError(
+        'conflict',
+        `${at} was refused (HTTP 409${server}): the secret was deleted and is kept for recovery (soft-delete): recover it (az keyvault secret recover) or purge it (az keyvault secret purge), or choose another secret name.`,
+        { status, cause: e },
+      );
+    if (status === 401)
+      return new VaultError(
+        'unauthorized',
+        `${at} was refused (HTTP 401${server}): the vault did not accept the token of ${this.identity}; check that the connection's tenant is the vault's.`,
+        { status, cause: e },
+      );
+    if (status === 404) return new VaultError('notFound', `${at} failed (HTTP 404${server})`, { status, cause: e });
+    if (status === 429 || status === 408 || status >= 500)
+      return new VaultError('retryable', `${at} failed (HTTP ${status}${server}); try again later`, {
+        status,
+        cause: e,
+        retryAfterMs: parseRetryAfter(e.response?.headers.get('retry-after') ?? undefined),
+      });
+    return new VaultError('other', `${at} was rejected (HTTP ${status}${server})`, { status, cause: e });
+  }
+}
+
+/** The first line of the vault's error message, short. */
+function serverMessage(e: RestError): string {
+  const first = (e.message ?? '').split(/\r|\n/)[0].trim().slice(0, 300);
+  return first ? `: ${first}` : '';
+}
