@@ -3,7 +3,7 @@
 // whose message says what to do (the identity and the permission it lacks, a soft-deleted name). The client's own
 // retries and redirects are off: reads are retried here within bounds, writes by the store (rotation/stores.ts).
 import type { TokenCredential } from '@azure/core-auth';
-import { RestError } from '@azure/core-rest-pipeline';
+import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { errorMessage } from '../errorMessage';
 import type { NetworkSettings } from '../net/network';
@@ -53,6 +53,8 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 
 export class VaultSecrets {
   private readonly client: SecretClient;
+  /** contentType per secret name being written (see contentTypePolicy). */
+  private readonly contentTypes = new Map<string, string>();
 
   /** `identity` names who reads and writes (a connection and its service principal), for permission errors. */
   constructor(
@@ -73,6 +75,7 @@ export class VaultSecrets {
       // A vault by URL (a private endpoint alias, an emulator) answers the challenge with the public resource; the
       // credential grants only the vault scope either way (azure/armCredential.ts).
       disableChallengeResourceVerification: !verifyChallenge,
+      additionalPolicies: [{ policy: contentTypePolicy(this.contentTypes), position: 'perCall' }],
     });
   }
 
@@ -91,6 +94,7 @@ export class VaultSecrets {
 
   /** Sets a new version of `name` (one attempt). */
   async set(name: string, value: string, facts: SecretFacts): Promise<{ version: string }> {
+    this.contentTypes.set(name.toLowerCase(), facts.contentType);
     try {
       const s = await this.client.setSecret(name, value, {
         contentType: facts.contentType,
@@ -101,6 +105,8 @@ export class VaultSecrets {
       return { version: s.properties.version ?? '' };
     } catch (e) {
       throw this.explain(`writing secret '${name}'`, e, true);
+    } finally {
+      this.contentTypes.delete(name.toLowerCase());
     }
   }
 
@@ -181,4 +187,23 @@ export class VaultSecrets {
 function serverMessage(e: RestError): string {
   const first = (e.message ?? '').split(/\r|\n/)[0].trim().slice(0, 300);
   return first ? `: ${first}` : '';
+}
+
+/**
+ * @azure/keyvault-secrets 4.11.1 drops setSecret's contentType option (it never reaches the request body), so this
+ * policy puts it into the body of the PUT that sets a secret being written.
+ */
+function contentTypePolicy(contentTypes: ReadonlyMap<string, string>): PipelinePolicy {
+  return {
+    name: 'patrotateContentType',
+    sendRequest(request, next) {
+      const name = /\/secrets\/([0-9A-Za-z-]+)$/.exec(new URL(request.url).pathname)?.[1]?.toLowerCase();
+      const contentType = name === undefined ? undefined : contentTypes.get(name);
+      if (request.method === 'PUT' && contentType && typeof request.body === 'string') {
+        const body = JSON.parse(request.body) as Record<string, unknown>;
+        request.body = JSON.stringify({ ...body, contentType: body.contentType ?? contentType });
+      }
+      return next(request);
+    },
+  };
 }
