@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { Faults } from './faults';
+import { imdsFlavour } from './imds';
+import { oidcRequestPath } from './oidc';
 import { EmulatorServer, type RequestLogEntry } from './server';
-import { EmulatorState } from './state';
+import { EmulatorState, type ManagedIdentityRecord } from './state';
+import { vaultFlavour } from './vault';
 
 export { EmulatorState, canonicalJson } from './state';
 export type * from './state';
@@ -15,6 +18,9 @@ export type { AuthKind } from './http';
 export { PAT_SCOPES, FULL_ACCESS_SCOPE } from './scopes';
 export { descriptorOf, sessionTokenJson } from './admin';
 export { ADO_RESOURCE, dotnetDate, readJwt, DOTNET_DATE_RE } from './tokens';
+export { TOKEN_EXCHANGE_AUDIENCE } from './principals';
+export { VAULT_RESOURCE } from './vault';
+export { FAKE_PLAN_ID, FAKE_JOB_ID } from './oidc';
 
 export interface EmulatorOptions {
   /** Fixed delay before every response. */
@@ -39,7 +45,22 @@ export interface Emulator {
   log: RequestLogEntry[];
   /** Every secret ever issued: PATs, access/refresh/id tokens, job/app tokens, device codes, registered client secrets. */
   issuedSecrets(): string[];
+  /**
+   * A Key Vault on its own HTTPS listener (identifiers must sit at the root of an origin); `url` has no trailing slash.
+   * Shares state, faults, latency and log (entries marked `vault`) with the emulator; closed by `close()`.
+   */
+  addVault(name: string, opts?: VaultOptions): Promise<{ name: string; url: string }>;
+  /** A plain-HTTP IMDS for `identity`; returns its origin (set it as AZURE_POD_IDENTITY_AUTHORITY_HOST). */
+  startImds(identity: ManagedIdentityRecord): Promise<string>;
+  /** What the agent puts in SYSTEM_OIDCREQUESTURI for a job of this project (fixed fake plan and job ids). */
+  oidcRequestUri(org: string, project: string): string;
   close(): Promise<void>;
+}
+
+export interface VaultOptions {
+  location?: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
 }
 
 interface CertFiles {
@@ -99,6 +120,14 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const url = `https://127.0.0.1:${port}`;
   state.baseUrl = url;
   let closed: Promise<void> | undefined;
+  const servers = [server];
+  const shared = { latencyMs: options.latencyMs ?? 0, state, faults, log };
+  /** Starts one more listener (vault or IMDS) on a random port. */
+  const listen = async (s: EmulatorServer): Promise<number> => {
+    if (closed) throw new Error('emulator: closed');
+    servers.push(s);
+    return s.listen(0);
+  };
   return {
     url,
     port,
@@ -108,6 +137,23 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     faults,
     log,
     issuedSecrets: () => state.issuedSecrets(),
-    close: () => (closed ??= server.close()),
+    addVault: async (name, opts) => {
+      const v = state.createVault(name, opts);
+      const p = await listen(
+        new EmulatorServer({ key: cert.key, cert: cert.cert, flavour: vaultFlavour(v.name), ...shared }),
+      );
+      v.url = `https://127.0.0.1:${p}`;
+      return { name: v.name, url: v.url };
+    },
+    startImds: async (identity) => {
+      const p = await listen(new EmulatorServer({ flavour: imdsFlavour(identity), ...shared }));
+      return `http://127.0.0.1:${p}`;
+    },
+    oidcRequestUri: (org, project) => {
+      const p = state.project(org, project);
+      if (!p) throw new Error(`emulator: unknown project ${org}/${project}`);
+      return `${url}${oidcRequestPath(p.orgName, p.id)}`;
+    },
+    close: () => (closed ??= Promise.all(servers.map((s) => s.close())).then(() => undefined)),
   };
 }
