@@ -169,7 +169,7 @@ interface SetBody {
 function parseBody(ctx: Ctx): SetBody | Reply {
   try {
     const b: unknown = ctx.body.trim() === '' ? {} : JSON.parse(ctx.body);
-    if (b && typeof b === 'object' && !Array.isArray(b)) return b as SetBody;
+    if (b && typeof b === 'object' && !Array.isArray(b)) return b;
   } catch {
     // answered below
   }
