@@ -14,7 +14,9 @@ function invalid(description: string): Reply {
 }
 
 function handleImds(ctx: Ctx, mi: ManagedIdentityRecord): Reply {
-  if (ctx.path.toLowerCase() !== TOKEN_PATH) return json(404, { error: 'not_found', error_description: 'Not found' });
+  // msal-node normalises the URL it builds from the env var with a trailing slash.
+  if (ctx.path.toLowerCase().replace(/\/$/, '') !== TOKEN_PATH)
+    return json(404, { error: 'not_found', error_description: 'Not found' });
   if (ctx.method !== 'GET') return json(405, { error: 'invalid_request', error_description: 'Method not allowed' });
   // IMDS refuses requests without the header (a guard against server-side request forgery).
   if (String(ctx.headers.metadata).toLowerCase() !== 'true') return invalid('Required metadata header not specified');
