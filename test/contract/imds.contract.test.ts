@@ -63,7 +63,7 @@ describe('contract: IMDS managed identity with @azure/msal-node', function () {
     assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/);
     process.env[ENV] = origin;
     const mia = new ManagedIdentityApplication({ system: { networkClient: networkClient(em.caPem) } });
-    const r = await mia.acquireToken({ resource: VAULT_RESOURCE });
+    const r = await mia.acquireToken({ resource: VAULT_RESOURCE, forceRefresh: true });
     const claims = readJwt(r.accessToken)?.payload;
     assert.equal(claims?.aud, VAULT_RESOURCE);
     assert.equal(claims?.oid, mi.objectId);

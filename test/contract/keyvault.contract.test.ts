@@ -290,8 +290,9 @@ describe('contract: Key Vault secrets with @azure/keyvault-secrets', function ()
     process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = await em.startImds(mi);
     try {
       const mia = new ManagedIdentityApplication({ system: { networkClient: networkClient(em.caPem) } });
+      // msal-node caches managed identity tokens process-wide (static), across emulators: forceRefresh asks this one.
       const miCred = credentialOf(async (scopes) =>
-        mia.acquireToken({ resource: scopes[0].replace(/\/\.default$/, '') }),
+        mia.acquireToken({ resource: scopes[0].replace(/\/\.default$/, ''), forceRefresh: true }),
       );
       await secretClient(em, vaultUrl, miCred).setSecret('by-mi', '3');
       assert.deepEqual(miCred.calls, [[`${VAULT_RESOURCE}/.default`]]);
