@@ -50,7 +50,10 @@ export interface Emulator {
    * Shares state, faults, latency and log (entries marked `vault`) with the emulator; closed by `close()`.
    */
   addVault(name: string, opts?: VaultOptions): Promise<{ name: string; url: string }>;
-  /** A plain-HTTP IMDS for `identity`; returns its origin (set it as AZURE_POD_IDENTITY_AUTHORITY_HOST). */
+  /**
+   * A plain-HTTP IMDS for `identity`; returns its origin (set it as AZURE_POD_IDENTITY_AUTHORITY_HOST). The same port
+   * for every IMDS of the process while free (msal-node remembers the first endpoint process-wide).
+   */
   startImds(identity: ManagedIdentityRecord): Promise<string>;
   /** What the agent puts in SYSTEM_OIDCREQUESTURI for a job of this project (fixed fake plan and job ids). */
   oidcRequestUri(org: string, project: string): string;
@@ -69,6 +72,11 @@ interface CertFiles {
   caFile: string;
 }
 let certPromise: Promise<CertFiles> | undefined;
+/**
+ * msal-node fixes its managed identity endpoint once per process (a static in ManagedIdentityClient), so every IMDS of
+ * this process listens on the port the first one got, when free: sequential emulators then look like one VM's IMDS.
+ */
+let imdsPort = 0;
 
 /** One certificate per process (generation is slow): CN=localhost, SAN DNS:localhost + IP:127.0.0.1. */
 function certificate(): Promise<CertFiles> {
@@ -123,10 +131,11 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const servers = [server];
   const shared = { latencyMs: options.latencyMs ?? 0, state, faults, log };
   /** Starts one more listener (vault or IMDS) on a random port. */
-  const listen = async (s: EmulatorServer): Promise<number> => {
+  const listen = async (s: EmulatorServer, onPort = 0): Promise<number> => {
     if (closed) throw new Error('emulator: closed');
+    const p = await s.listen(onPort);
     servers.push(s);
-    return s.listen(0);
+    return p;
   };
   return {
     url,
@@ -146,7 +155,9 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       return { name: v.name, url: v.url };
     },
     startImds: async (identity) => {
-      const p = await listen(new EmulatorServer({ flavour: imdsFlavour(identity), ...shared }));
+      const make = () => new EmulatorServer({ flavour: imdsFlavour(identity), ...shared });
+      const p = await listen(make(), imdsPort).catch(() => listen(make(), 0)); // the port is taken: another emulator's
+      imdsPort ||= p;
       return `http://127.0.0.1:${p}`;
     },
     oidcRequestUri: (org, project) => {
