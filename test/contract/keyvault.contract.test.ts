@@ -116,14 +116,15 @@ describe('contract: Key Vault secrets with @azure/keyvault-secrets', function ()
       bearer: token,
       body: { value: 'v', contentType: 'text/plain', attributes: { exp: 2000000000 } },
     });
-    assert.deepEqual(Object.keys(raw.json), ['value', 'contentType', 'id', 'attributes']);
+    // Property order of the SecretBundle / SecretAttributes definitions in Key Vault's secrets.json 7.5.
+    assert.deepEqual(Object.keys(raw.json), ['value', 'id', 'contentType', 'attributes']);
     assert.deepEqual(Object.keys(raw.json.attributes), [
       'enabled',
       'exp',
       'created',
       'updated',
-      'recoveryLevel',
       'recoverableDays',
+      'recoveryLevel',
     ]);
     assert.equal((await kv.getSecret('typed')).properties.contentType, 'text/plain');
   });

@@ -103,6 +103,8 @@ function notFound(name: string): Reply {
   );
 }
 
+// Property order as in the 7.5 spec's definitions (SecretAttributes, SecretBundle, SecretItem); absent optional
+// properties are left out, as the service does.
 function attributes(r: SecretVersionRecord): Record<string, unknown> {
   return {
     enabled: r.enabled,
@@ -110,8 +112,8 @@ function attributes(r: SecretVersionRecord): Record<string, unknown> {
     ...(r.exp !== undefined ? { exp: r.exp } : {}),
     created: r.created,
     updated: r.updated,
-    recoveryLevel: 'Recoverable+Purgeable',
     recoverableDays: 90,
+    recoveryLevel: 'Recoverable+Purgeable',
   };
 }
 
@@ -119,8 +121,8 @@ function attributes(r: SecretVersionRecord): Record<string, unknown> {
 function bundle(v: VaultRecord, s: VaultSecretRecord, r: SecretVersionRecord, withValue = true): unknown {
   return {
     ...(withValue ? { value: r.value } : {}),
-    ...(r.contentType !== undefined ? { contentType: r.contentType } : {}),
     id: `${v.url}/secrets/${s.name}/${r.version}`,
+    ...(r.contentType !== undefined ? { contentType: r.contentType } : {}),
     attributes: attributes(r),
     ...(r.tags !== undefined ? { tags: r.tags } : {}),
   };
