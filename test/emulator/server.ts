@@ -1,11 +1,12 @@
-/** The HTTPS server: body reading, latency, fault rules, routing, request log. */
+/** The HTTPS server: body reading, latency, fault rules, routing, request log. Vaults and IMDS reuse it (own listeners). */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { handleGraphUsers, handleTokenAdmin } from './admin';
 import { handleCore } from './core';
 import { handleEntra } from './entra';
 import { Faults, type FaultAction } from './faults';
+import { handleOidc } from './oidc';
 import { handlePats } from './pats';
 import { json, notFound, resolveCaller, signInPage, type AuthKind, type Ctx, type Reply } from './http';
 import { drip, oversized } from './streams';
@@ -22,11 +23,28 @@ export interface RequestLogEntry {
   status: number;
   auth: AuthKind;
   at: number;
+  /** Set on requests to a vault's listener (`em.addVault`): the vault name. */
+  vault?: string;
+  /** Set on requests to the IMDS listener (`em.startImds`). */
+  imds?: true;
+}
+
+/** What differs between the Azure DevOps/Entra host, a vault and IMDS. */
+export interface Flavour {
+  route: (ctx: Ctx) => Reply;
+  /** Headers every answer carries (the VSS session headers by default). */
+  headers: () => Record<string, string>;
+  /** Body of an injected `status` fault without its own body. */
+  faultBody: (status: number) => unknown;
+  /** Marks log entries (vault name, IMDS). */
+  mark?: Pick<RequestLogEntry, 'vault' | 'imds'>;
 }
 
 export interface ServerOptions {
-  key: string;
-  cert: string;
+  /** TLS key and certificate; without them the listener is plain HTTP (IMDS). */
+  key?: string;
+  cert?: string;
+  flavour?: Flavour;
   latencyMs: number;
   state: EmulatorState;
   faults: Faults;
@@ -47,14 +65,35 @@ function route(ctx: Ctx): Reply {
     if (s.length === 4 && s[1] === '_apis' && s[2] === 'graph' && s[3] === 'users') return handleGraphUsers(ctx);
     if (s.length === 5 && s[1] === '_apis' && s[2] === 'tokenadmin' && s[3] === 'personalaccesstokens')
       return handleTokenAdmin(ctx, org, ctx.segments[4]);
+    const oidc = handleOidc(ctx, org);
+    if (oidc) return oidc;
     const core = handleCore(ctx, org);
     if (core) return core;
   }
   return notFound();
 }
 
-function send(res: ServerResponse, reply: Reply): void {
-  const headers: Record<string, string> = { 'X-TFS-Session': newGuid(), ActivityId: newGuid(), ...reply.headers };
+function vssFaultBody(status: number): unknown {
+  return {
+    $id: '1',
+    innerException: null,
+    message: `Injected fault: HTTP ${status}`,
+    typeName: 'Emulator.InjectedFault, Emulator',
+    typeKey: 'InjectedFault',
+    errorCode: 0,
+    eventId: 0,
+  };
+}
+
+/** Entra + Azure DevOps on the main listener. */
+export const ADO_FLAVOUR: Flavour = {
+  route,
+  headers: () => ({ 'X-TFS-Session': newGuid(), ActivityId: newGuid() }),
+  faultBody: vssFaultBody,
+};
+
+function send(res: ServerResponse, reply: Reply, flavour: Flavour): void {
+  const headers: Record<string, string> = { ...flavour.headers(), ...reply.headers };
   let body = '';
   if (typeof reply.body === 'string') body = reply.body;
   else if (reply.body !== undefined) {
@@ -66,20 +105,12 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(body);
 }
 
-function faultReply(action: FaultAction): Reply | undefined {
+function faultReply(action: FaultAction, flavour: Flavour): Reply | undefined {
   switch (action.kind) {
     case 'status':
       return json(
         action.status,
-        action.body ?? {
-          $id: '1',
-          innerException: null,
-          message: `Injected fault: HTTP ${action.status}`,
-          typeName: 'Emulator.InjectedFault, Emulator',
-          typeKey: 'InjectedFault',
-          errorCode: 0,
-          eventId: 0,
-        },
+        action.body ?? flavour.faultBody(action.status),
         action.retryAfterSeconds !== undefined ? { 'Retry-After': String(action.retryAfterSeconds) } : undefined,
       );
     case 'html':
@@ -100,17 +131,20 @@ function faultReply(action: FaultAction): Reply | undefined {
 }
 
 export class EmulatorServer {
-  readonly server: Server;
+  readonly server: Server | ReturnType<typeof createHttpServer>;
   private readonly sockets = new Set<Socket>();
   private closing = false;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  private readonly flavour: Flavour;
 
   constructor(private readonly o: ServerOptions) {
-    this.server = createServer({ key: o.key, cert: o.cert }, (req, res) => {
+    this.flavour = o.flavour ?? ADO_FLAVOUR;
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) send(res, json(500, { message: `Emulator error: ${String(err)}` }));
+        if (!res.headersSent) send(res, json(500, { message: `Emulator error: ${String(err)}` }), this.flavour);
       });
-    });
+    };
+    this.server = o.key && o.cert ? createServer({ key: o.key, cert: o.cert }, listener) : createHttpServer(listener);
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -183,6 +217,7 @@ export class EmulatorServer {
       status: 0,
       auth: caller.kind,
       at: Date.now(),
+      ...this.flavour.mark,
     };
     this.o.log.push(entry);
     const body = await readBody(req);
@@ -190,7 +225,7 @@ export class EmulatorServer {
     if (this.closing) return;
     const reply = (r: Reply): void => {
       entry.status = r.status;
-      send(res, r);
+      send(res, r, this.flavour);
     };
     const reset = (): void => {
       req.socket.destroy();
@@ -208,7 +243,7 @@ export class EmulatorServer {
       entry.status = 200;
       return action.kind === 'drip' ? drip(res, action.everyMs) : oversized(res, action.gzip ?? false, action.bytes);
     }
-    const injected = action ? faultReply(action) : undefined;
+    const injected = action ? faultReply(action, this.flavour) : undefined;
     if (injected) return reply(injected);
     const segments = url.pathname
       .split('/')
@@ -229,7 +264,7 @@ export class EmulatorServer {
       action?.kind === 'lostUpdate'
         ? this.o.state.groups.map((g) => ({ g, variables: structuredClone(g.variables) }))
         : [];
-    const real = route(ctx);
+    const real = this.flavour.route(ctx);
     if (action?.kind === 'hold') {
       action.onApplied?.();
       if (action.answerOnly) {
@@ -251,8 +286,10 @@ export class EmulatorServer {
       // The operation really happened; the answer is lost.
       if (action.then === 'reset') return reset();
       return reply(
-        faultReply({ kind: 'status', status: action.then.status, retryAfterSeconds: action.then.retryAfterSeconds }) ??
-          real,
+        faultReply(
+          { kind: 'status', status: action.then.status, retryAfterSeconds: action.then.retryAfterSeconds },
+          this.flavour,
+        ) ?? real,
       );
     }
     reply(real);

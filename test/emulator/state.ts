@@ -1,5 +1,22 @@
 /** Emulator data model: organisations, projects, PATs, variable groups, policies (+ identity half in auth-state.ts). */
-import { AuthState, type Identity } from './auth-state';
+import type { Identity } from './auth-state';
+export type {
+  AppRecord,
+  AppCertificate,
+  AddAppOptions,
+  FederatedCredential,
+  ManagedIdentityRecord,
+  OidcTokenRecord,
+} from './principals';
+export type {
+  VaultRecord,
+  VaultSecretRecord,
+  SecretVersionRecord,
+  SetSecretOptions,
+  VaultPermission,
+  VaultRole,
+} from './vault-state';
+import { VaultState } from './vault-state';
 import { newGuid, randomPatValue } from './tokens';
 
 export type {
@@ -139,7 +156,7 @@ export interface AddEndpointOptions {
   sharedWith?: string[];
 }
 
-export class EmulatorState extends AuthState {
+export class EmulatorState extends VaultState {
   readonly endpoints: ServiceEndpointRecord[] = [];
   readonly orgs: Org[] = [];
   readonly projects: Project[] = [];
@@ -368,6 +385,21 @@ export class EmulatorState extends AuthState {
     return pat;
   }
 
+  /** The issuer of an organisation's OIDC tokens (what a federated credential names). */
+  oidcIssuer(orgName: string): string {
+    const org = this.org(orgName);
+    if (!org) throw new Error(`emulator: unknown org ${orgName}`);
+    return `https://vstoken.dev.azure.com/${org.id}`;
+  }
+
+  /** The subject of a service connection's OIDC tokens: `sc://{org}/{project}/{connection name}`. */
+  federatedSubject(orgName: string, projectName: string, connectionName: string): string {
+    const org = this.org(orgName);
+    const project = org && this.project(org.name, projectName);
+    if (!org || !project) throw new Error(`emulator: unknown org/project ${orgName}/${projectName}`);
+    return `sc://${org.name}/${project.name}/${connectionName}`;
+  }
+
   nextGroupId(): number {
     return ++this.groupSeq;
   }
@@ -383,6 +415,9 @@ export class EmulatorState extends AuthState {
       endpoints: this.endpoints,
       policies: this.policies,
       clientSecrets: [...this.clientSecrets].map(([k, v]) => [k, [...v].sort()]),
+      apps: this.apps,
+      managedIdentities: this.managedIdentities,
+      vaults: this.vaultsSnapshot(),
     };
     return canonicalJson(data);
   }
