@@ -56,6 +56,8 @@ export interface OidcTokenRecord {
   exp: number;
 }
 
+let processKeyPair: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
+
 const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 const KEY_RE = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/;
 
@@ -64,7 +66,6 @@ export class AppState extends AuthState {
   readonly managedIdentities: ManagedIdentityRecord[] = [];
   /** Every OIDC token minted (by the Azure DevOps oidctoken route or `mintOidcToken`), in order. */
   readonly oidcTokens: (OidcTokenRecord & { token: string })[] = [];
-  private oidcKeyPair?: { privateKey: KeyObject; publicKey: KeyObject };
 
   addApp(o: AddAppOptions = {}): AppRecord {
     const clientId = o.clientId ?? newGuid();
@@ -192,10 +193,13 @@ export class AppState extends AuthState {
     return ok ? rec : undefined;
   }
 
-  /** Generated on first use: RSA generation costs tens of milliseconds, and most emulators never sign. */
+  /**
+   * One key per process, generated on first use: RSA generation blocks the event loop for tens to hundreds of
+   * milliseconds, which, once per emulator, would stall every other in-process run of a test that starts many.
+   */
   private oidcKey(): { privateKey: KeyObject; publicKey: KeyObject } {
-    this.oidcKeyPair ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return this.oidcKeyPair;
+    processKeyPair ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return processKeyPair;
   }
 
   private signRs256(claims: Record<string, unknown>): string {

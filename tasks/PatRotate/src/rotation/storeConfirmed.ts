@@ -52,6 +52,8 @@ export async function storeConfirmed(
           results.set(n, { kind: 'stored', writes: write, ...(late.has(n) ? { mayStillLand: true } : {}) });
         });
         pending = Object.fromEntries(Object.entries(pending).filter(([n]) => !results.has(n)));
+        // Every write that failed turned out to have landed: nothing is left to write.
+        if (Object.keys(pending).length === 0) break;
       }
       failed.filter((n) => !(e instanceof StoreWriteError && e.landed(n) === 'no')).forEach((n) => maybe.add(n));
       // No answer at all: that write may still land later, with its older copy of the store.

@@ -1,0 +1,300 @@
+// target keyVault and refreshTokenSecret: new PATs as Key Vault secret versions, written with an Azure Resource
+// Manager connection's identity (never the user's), read back before the old PAT is retired.
+import assert from 'node:assert/strict';
+import { assertResult, live, patApiCalls } from './world';
+import { RT_SECRET, VAULT, vaultWorld, type Scheme, type VaultWorld } from './vaultWorld';
+
+describe('e2e: Key Vault', function () {
+  this.timeout(60_000);
+  let w: VaultWorld | undefined;
+  afterEach(async () => {
+    await w?.close();
+    w = undefined;
+  });
+  const open = async (scheme?: Scheme, grant?: 'officer' | 'user' | 'none') => (w = await vaultWorld(scheme, grant));
+
+  it('workload identity: reads the refresh token from the vault, saves the rolled one there, rotates the PAT into it', async () => {
+    const v = await open('wif');
+    const old = v.addPat('build-feed', 2, { scope: 'vso.packaging' });
+    const inputs = v.vaultInputs({ displayName: 'build-feed' });
+    const rtBefore = v.versions(RT_SECRET).at(-1)!.value;
+    const run = await v.run(inputs, v.env);
+    assertResult(run, 'Succeeded');
+    const fresh = live(v, 'build-feed');
+    assert.equal(fresh.length, 1, 'the old PAT was retired');
+    assert.notEqual(fresh[0].authorizationId, old.authorizationId);
+    const [version, ...more] = v.versions('build-feed');
+    assert.equal(more.length, 0, 'one version');
+    assert.equal(version.value, fresh[0].token);
+    assert.equal(version.contentType, 'application/vnd.azure-devops.pat');
+    assert.equal(version.exp, Math.floor(fresh[0].validTo.getTime() / 1000));
+    assert.deepEqual(version.tags, {
+      authorizationId: fresh[0].authorizationId,
+      displayName: 'build-feed',
+      organization: 'contoso',
+      scope: 'vso.packaging',
+      rotatedBy: 'PatRotate',
+    });
+    // The rolled refresh token was saved as a new version, and no variable group was touched.
+    const rt = v.versions(RT_SECRET);
+    assert.equal(rt.length, 2);
+    assert.notEqual(rt[1].value, rtBefore);
+    assert.equal(rt[1].contentType, 'application/vnd.microsoft.entra.refresh-token');
+    assert.ok(!v.emu.log.some((e) => e.path.includes('variablegroups')), 'no variable group call');
+    // Identities: the vault only ever saw the connection's app token; the PAT API only the user's.
+    const vaultCalls = v.emu.log.filter((e) => e.vault);
+    assert.ok(vaultCalls.length > 0);
+    assert.ok(
+      vaultCalls.every((e) => e.auth === 'bearer-app' || e.auth === 'none'),
+      'app tokens at the vault',
+    );
+    assert.ok(
+      v.emu.log.filter((e) => /\/_apis\/tokens\/pats$/i.test(e.path)).every((e) => e.auth === 'bearer-user'),
+      'user token at the PAT API',
+    );
+    assert.ok(v.emu.state.oidcTokens.length >= 1, 'an OIDC token was requested');
+    assert.match(run.stdout, /Stored in Key Vault https:\/\/127\.0\.0\.1:\d+ as 'build-feed' \(read back\)/);
+  });
+
+  for (const scheme of ['secret', 'cert'] as const) {
+    it(`service principal with a ${scheme === 'cert' ? 'certificate' : 'secret'}: rotates into the vault`, async () => {
+      const v = await open(scheme);
+      v.addPat('deploy', 1);
+      const run = await v.run(
+        {
+          ...v.signIn(),
+          displayName: 'deploy',
+          azureSubscription: v.connectionId,
+          keyVaultName: v.vaultUrl,
+          target: 'keyVault',
+          secretName: 'PAT-{displayName}',
+        },
+        v.env,
+      );
+      assertResult(run, 'Succeeded');
+      assert.equal(v.versions('PAT-deploy')[0].value, live(v, 'deploy')[0].token);
+      assert.equal(v.emu.state.oidcTokens.length, 0, 'no OIDC token without workload identity');
+    });
+  }
+
+  it('managed identity (the real bundle, IMDS from the environment): rotates into the vault', async () => {
+    const v = await open('msi');
+    v.addPat('deploy', 1);
+    const run = await v.spawn(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Succeeded');
+    assert.equal(v.versions('deploy')[0].value, live(v, 'deploy')[0].token);
+    assert.ok(
+      v.emu.log.some((e) => e.imds),
+      'IMDS was asked',
+    );
+  });
+
+  it('workload identity through the real bundle (task-lib reads the connection)', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    const run = await v.spawn(v.vaultInputs({ displayName: 'deploy' }), v.env);
+    assertResult(run, 'Succeeded');
+    assert.equal(v.versions('deploy')[0].value, live(v, 'deploy')[0].token);
+  });
+
+  it('an identity without access is refused before any PAT is created, naming the identity and the role', async () => {
+    const v = await open('wif', 'none');
+    v.addPat('deploy', 1);
+    const before = v.emu.state.snapshot();
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', /HTTP 403.*service principal [0-9a-f-]{36}.*Key Vault Secrets Officer/);
+    assert.deepEqual(patApiCalls(v), ['GET'], 'only listed');
+    assert.equal(v.emu.state.snapshot(), before);
+  });
+
+  it('an identity that may only read is refused by the preflight, changing nothing', async () => {
+    const v = await open('wif', 'user');
+    v.addPat('deploy', 1);
+    const before = v.emu.state.snapshot();
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', /may set secret 'deploy'.*HTTP 403.*Key Vault Secrets Officer/);
+    assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
+    assert.equal(v.emu.state.snapshot(), before);
+  });
+
+  it('a soft-deleted secret name rolls the new PAT back and says how to recover or purge it', async () => {
+    const v = await open('wif');
+    const old = v.addPat('deploy', 1);
+    v.emu.state.softDeleteSecret(VAULT, 'deploy');
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.stdout, /HTTP 409.*recover it \(az keyvault secret recover\) or purge it/);
+    assert.deepEqual(
+      live(v, 'deploy').map((p) => p.authorizationId),
+      [old.authorizationId],
+      'the old PAT is kept, the new revoked',
+    );
+  });
+
+  it('a write whose answer is lost after it landed is settled by reading the latest version', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    v.emu.faults.add({
+      method: 'PUT',
+      path: '/secrets/deploy',
+      nth: 1,
+      action: { kind: 'afterApply', then: { status: 500 } },
+    });
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Succeeded');
+    assert.equal(v.versions('deploy').length, 1, 'settled as landed: not written twice');
+    assert.equal(live(v, 'deploy').length, 1);
+  });
+
+  it('honours 429 Retry-After on the write', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    v.emu.faults.add({
+      method: 'PUT',
+      path: '/secrets/deploy',
+      nth: 1,
+      action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
+    });
+    const started = Date.now();
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Succeeded');
+    assert.ok(Date.now() - started >= 1000, 'waited');
+    assert.equal(v.versions('deploy').length, 1);
+  });
+
+  it('a dry run checks the vault and changes nothing', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    const inputs = v.vaultInputs({ displayName: 'deploy', dryRun: 'true' });
+    const run = await v.run(inputs, v.env);
+    assertResult(run, 'Succeeded');
+    assert.equal(v.versions('deploy').length, 0);
+    assert.ok(
+      v.emu.log.some((e) => e.vault && e.method === 'PATCH'),
+      'the set permission was probed',
+    );
+  });
+
+  it('bulk: 50 PATs into one vault, one secret each', async () => {
+    const v = await open('wif');
+    for (let i = 0; i < 50; i++) v.addPat(`ci-${String(i).padStart(2, '0')}`, 1);
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'ci-*',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+        secretName: 'PAT-{displayName}',
+        concurrency: '4',
+      },
+      v.env,
+    );
+    assertResult(run, 'Succeeded');
+    const pats = live(v).filter((p) => p.displayName.startsWith('ci-'));
+    assert.equal(pats.length, 50);
+    for (const p of pats) {
+      const versions = v.versions(`PAT-${p.displayName}`);
+      assert.equal(versions.length, 1, p.displayName);
+      assert.equal(versions[0].value, p.token);
+    }
+  });
+
+  it('refuses a secret name that the refresh token uses, before anything changes', async () => {
+    const v = await open('wif');
+    v.addPat(RT_SECRET, 1);
+    const run = await v.run(v.vaultInputs({ displayName: RT_SECRET }), v.env);
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', /Input 'secretName'.*refresh token's secret/);
+  });
+
+  it('says how to bootstrap when the refresh token secret is not in the vault', async () => {
+    const v = await open('wif');
+    const run = await v.run(
+      {
+        authorityHost: v.emu.url,
+        tenantId: v.emu.state.tenantId,
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        refreshTokenSecret: 'Missing-RT',
+        target: 'keyVault',
+        displayName: 'deploy',
+      },
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.match(
+      run.message ?? '',
+      /Input 'refreshTokenSecret': secret 'Missing-RT' is not in .*run once with authMethod deviceCode/,
+    );
+    assert.equal(
+      v.emu.log.filter((e) => e.path.includes('/oauth2/v2.0/token') && !e.vault).length,
+      1,
+      'only the vault identity signed in',
+    );
+  });
+
+  it('refuses an unsupported connection scheme in one line', async () => {
+    const v = await open('wif');
+    const env = { ...v.env, [`ENDPOINT_AUTH_SCHEME_${v.connectionId}`]: 'PublishProfile' };
+    const run = await v.run(v.vaultInputs({ displayName: 'deploy' }), env);
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', /Input 'azureSubscription': .*scheme 'PublishProfile'/);
+  });
+});
