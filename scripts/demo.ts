@@ -3,13 +3,21 @@
 // packaged task twice exactly as an agent would (a child process with INPUT_* variables):
 //   1. rotate the PAT that expires in 3 days into the variable group, signing in with a refresh token and saving the
 //      rolled refresh token in the same group;
-//   2. a dry-run list of every PAT, signing in with the refresh token run 1 saved.
+//   2. a dry-run list of every PAT, signing in with the refresh token run 1 saved;
+//   3. rotate 'release-bot' into Azure Key Vault with a workload identity federation service connection, the refresh
+//      token read from the vault and the rolled one saved back there (no variable group at all).
 // It prints each run's log the way the pipeline UI shows it (commands hidden, warnings/errors marked, secrets masked),
 // and the state before and after. Exits non-zero when the rotation did not succeed.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { seedDemo, type DemoSeed } from '../test/emulator/demo-seed';
-import { start, type Emulator, type PatRecord, type VariableGroupRecord } from '../test/emulator';
+import {
+  start,
+  type Emulator,
+  type PatRecord,
+  type SecretVersionRecord,
+  type VariableGroupRecord,
+} from '../test/emulator';
 import { BUNDLE, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
 import { daysAgoText, daysLeftText } from '../tasks/PatRotate/src/rotation/days';
 import { palette, renderLog as render, table } from './log-render';
@@ -115,6 +123,82 @@ function printRun(title: string, inputs: Record<string, string>, run: TaskRun, i
   );
 }
 
+const KV_NAME = 'contoso-kv';
+const RT_SECRET = 'PatRotate-RefreshToken';
+
+interface DemoVault {
+  url: string;
+  connectionId: string;
+  /** What the agent gives the task for the connection (ENDPOINT_*, the job token, System.OidcRequestUri). */
+  env: Record<string, string>;
+  versions(name: string): SecretVersionRecord[];
+  names(): string[];
+}
+
+/**
+ * A vault, an Azure Resource Manager service connection with workload identity federation (an app whose federated
+ * credential trusts this project's OIDC tokens for that connection) with the Key Vault Secrets Officer role, and the
+ * refresh token moved into the vault.
+ */
+async function keyVaultSetup(emu: Emulator, seed: DemoSeed, refreshToken: string): Promise<DemoVault> {
+  const st = emu.state;
+  const vault = await emu.addVault(KV_NAME);
+  const connection = st.addEndpoint(seed.org.name, seed.project.name, {
+    name: 'kv-connection',
+    type: 'azurerm',
+    url: 'https://management.azure.com/',
+    scheme: 'WorkloadIdentityFederation',
+    parameters: {},
+  });
+  const app = st.addApp({
+    displayName: 'patrotate-kv-writer',
+    federated: [
+      {
+        issuer: st.oidcIssuer(seed.org.name),
+        subject: st.federatedSubject(seed.org.name, seed.project.name, 'kv-connection'),
+      },
+    ],
+  });
+  st.grantVault(KV_NAME, app.objectId, 'officer');
+  st.setVaultSecret(KV_NAME, RT_SECRET, refreshToken);
+  const id = connection.id;
+  return {
+    url: vault.url,
+    connectionId: id,
+    env: {
+      [`ENDPOINT_AUTH_SCHEME_${id}`]: 'WorkloadIdentityFederation',
+      [`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALID`]: app.clientId,
+      [`ENDPOINT_AUTH_PARAMETER_${id}_TENANTID`]: st.tenantId,
+      [`ENDPOINT_DATA_${id}_ENVIRONMENTAUTHORITYURL`]: `${emu.url}/`,
+      ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: st.issueJobToken(),
+      SYSTEM_OIDCREQUESTURI: emu.oidcRequestUri(seed.org.name, seed.project.name),
+    },
+    versions: (name) => st.vault(KV_NAME)?.secrets[name.toLowerCase()]?.versions ?? [],
+    names: () => Object.values(st.vault(KV_NAME)?.secrets ?? {}).map((x) => x.name),
+  };
+}
+
+function printVault(kv: DemoVault): void {
+  out(`  Key Vault '${KV_NAME}' (${kv.url}):`);
+  const rows = kv
+    .names()
+    .flatMap((n) =>
+      kv
+        .versions(n)
+        .map((v, i, all) => [
+          n,
+          `${v.version.slice(0, 8)}…${i === all.length - 1 ? ' (latest)' : ''}`,
+          v.exp ? new Date(v.exp * 1000).toISOString().slice(0, 10) : dim('-'),
+          v.contentType ?? dim('-'),
+          v.tags?.authorizationId ?? dim('-'),
+        ]),
+    );
+  table([
+    [bold('secret'), bold('version'), bold('expires'), bold('content type'), bold('authorizationId tag')],
+    ...rows,
+  ]).forEach((l) => out(l));
+}
+
 async function main(): Promise<number> {
   const t0 = Date.now();
   const { entry, label } = taskEntry();
@@ -182,10 +266,37 @@ async function main(): Promise<number> {
       instance(listInputs),
     );
 
+    // Run 3: Key Vault. The refresh token moves into the vault; the connection's identity writes the vault.
+    const kv = await keyVaultSetup(emu, seed, seed.group.variables['PatRotate.RefreshToken']?.value ?? '');
+    const rtVersionsBefore = kv.versions(RT_SECRET).length;
+    const kvInputs = {
+      organization: common.organization,
+      authMethod: 'refreshToken',
+      authorityHost: emu.url,
+      tenantId: st.tenantId,
+      clientId: seed.clientId,
+      azureSubscription: kv.connectionId,
+      keyVaultName: kv.url,
+      refreshTokenSecret: RT_SECRET,
+      operation: 'rotate',
+      displayName: seed.pats.fresh.displayName,
+      rotateWithinDays: '0',
+      target: 'keyVault',
+    };
+    const kvRun = await runTask({ entry, inputs: kvInputs, env: { ...env, ...kv.env }, caFile: emu.caFile });
+    printRun(
+      `Run 3: rotate '${seed.pats.fresh.displayName}' into Key Vault '${KV_NAME}' (workload identity federation)`,
+      kvInputs,
+      kvRun,
+      instance(kvInputs),
+    );
+
     banner('After');
     printPats(emu, seed);
     out();
     printGroup(seed.group, groupBefore);
+    out();
+    printVault(kv);
 
     // What "it worked" means: a new live PAT with the old name and scopes holds the group's value; the old one is revoked.
     const stored = seed.group.variables[due.displayName]?.value;
@@ -209,8 +320,20 @@ async function main(): Promise<number> {
         !!savedRt && savedRt !== seed.refreshToken && list.result === 'Succeeded',
       ],
       [
-        'no issued secret appears in either log',
-        ![rotate, list].some((r) =>
+        `Key Vault run Succeeded: '${seed.pats.fresh.displayName}' is a new secret version holding a new live PAT`,
+        kvRun.result === 'Succeeded' &&
+          (() => {
+            const held = st.patByToken(kv.versions(seed.pats.fresh.displayName).at(-1)?.value ?? '');
+            return !!held && !held.revoked && held.authorizationId !== seed.pats.fresh.authorizationId;
+          })(),
+      ],
+      [
+        'the refresh token was read from the vault and the rolled one saved there',
+        kv.versions(RT_SECRET).length === rtVersionsBefore + 1,
+      ],
+      [
+        'no issued secret appears in any log',
+        ![rotate, list, kvRun].some((r) =>
           renderLog(r).some((l) => emu.issuedSecrets().some((s) => s.length >= 8 && l.includes(s))),
         ),
       ],

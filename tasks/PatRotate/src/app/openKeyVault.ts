@@ -37,6 +37,11 @@ export function openVault(
   AzureLogger.log = (...args: unknown[]) => log.debug(`keyvault: ${args.map(String).join(' ')}`);
   const credential = armCredential(conn, { network: network, oidcToken, setSecret, debug: log.debug });
   const verifyChallenge = new URL(url).hostname.endsWith(`.${conn.vaultSuffix}`);
-  log.info(`Key Vault: ${url}, written as ${conn.describe} (${conn.identity.scheme}).`);
+  const how = {
+    WorkloadIdentityFederation: 'workload identity federation',
+    ServicePrincipal: 'a service principal credential',
+    ManagedServiceIdentity: 'managed identity',
+  }[conn.identity.scheme];
+  log.info(`Key Vault: ${url}, as ${conn.describe}, signing in with ${how}.`);
   return new VaultSecrets(url, credential, network, conn.describe, verifyChallenge);
 }
