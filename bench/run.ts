@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { start, type Emulator, type RequestLogEntry } from '../test/emulator';
 import { parseCommands, REPO_ROOT } from '../test/helpers/runTask';
 import { CLIENT_ID, DAY } from '../test/e2e/world';
+import { keyVaultBulk } from './keyvault';
 import { expectOk, median, ms, ratio, request, runNode, table, TASK_BUNDLE, taskEnv, type ChildRun } from './lib';
 
 const BARE = path.join(__dirname, 'bare-skip.js');
@@ -655,12 +656,17 @@ async function main(): Promise<void> {
     await auditBench();
     return;
   }
+  if (process.argv.includes('--only-keyvault')) {
+    await keyVaultBulk(say);
+    return;
+  }
   await skipRun();
   await requestsPerRotation();
   await bulk();
   vsix();
   await peakRss();
   await auditBench();
+  await keyVaultBulk(say);
   if (process.argv.includes('--record')) {
     const file = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
     writeFileSync(file, `${out.join('\n')}\n`);

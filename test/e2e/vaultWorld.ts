@@ -29,8 +29,9 @@ let certificate: Promise<{ cert: string; private: string }> | undefined;
 export async function vaultWorld(
   scheme: Scheme = 'wif',
   grant: 'officer' | 'user' | 'none' = 'officer',
+  options: { latencyMs?: number } = {},
 ): Promise<VaultWorld> {
-  const w = await world();
+  const w = await world(options);
   const s = w.emu.state;
   const vault = await w.emu.addVault(VAULT);
   const endpoint = s.addEndpoint('contoso', 'Platform', {

@@ -15,6 +15,19 @@ import { deadlineMs, requestOptionsFor, withoutQuery, type NetworkSettings } fro
 const USER_AGENT = 'PatRotate-keyvault';
 
 export function vaultHttpClient(network: NetworkSettings): HttpClient {
+  // One keep-alive client per origin (a vault, its tenant's sign-in is msal's): a TLS handshake per request would
+  // dominate a bulk run. The handler arms the abort signal of exactly the request being started (net/bounded.ts).
+  const clients = new Map<string, { client: RestClient; handler: AbortHandler }>();
+  const clientFor = (url: string) => {
+    const origin = new URL(url).origin;
+    let entry = clients.get(origin);
+    if (!entry) {
+      const handler = new AbortHandler();
+      entry = { client: new RestClient(USER_AGENT, [handler], requestOptionsFor(network, url)), handler };
+      clients.set(origin, entry);
+    }
+    return entry;
+  };
   return {
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       const where = `${request.method} ${withoutQuery(request.url)}`;
@@ -22,9 +35,7 @@ export function vaultHttpClient(network: NetworkSettings): HttpClient {
         throw new RestError(`${where}: only text bodies are sent`, { code: 'UNSUPPORTED_BODY', request });
       const headers: Record<string, string> = {};
       for (const [name, value] of request.headers) headers[name] = value;
-      // One client per request: its sockets are closed afterwards, so none keeps the task process alive.
-      const handler = new AbortHandler();
-      const client = new RestClient(USER_AGENT, [handler], requestOptionsFor(network, request.url));
+      const { client, handler } = clientFor(request.url);
       try {
         const answer = await boundedExchange(
           client,
@@ -53,8 +64,6 @@ export function vaultHttpClient(network: NetworkSettings): HttpClient {
           code: code ?? 'REQUEST_SEND_ERROR',
           request,
         });
-      } finally {
-        client.dispose();
       }
     },
   };
