@@ -297,4 +297,73 @@ describe('e2e: Key Vault', function () {
     assertResult(run, 'Failed');
     assert.match(run.message ?? '', /Input 'azureSubscription': .*scheme 'PublishProfile'/);
   });
+  it('a cancel while the vault write is in flight leaves both PATs live and names the new one', async () => {
+    const v = await open('wif');
+    const old = v.addPat('deploy', 1);
+    let cancel = (): void => undefined;
+    v.emu.faults.add({ method: 'PUT', path: '/secrets/deploy', action: { kind: 'hold', onHeld: () => cancel() } });
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+      { onStart: (t) => (cancel = () => t.signal('SIGTERM')) },
+    );
+    assertResult(run, 'Failed');
+    const fresh = v.emu.state.pats(v.user.oid).find((p) => p.authorizationId !== old.authorizationId);
+    assert.ok(fresh && !fresh.revoked, 'the new PAT stays live: the write may still land');
+    assert.equal(old.revoked, false);
+    assert.ok((run.message ?? '').includes(fresh.authorizationId), run.message);
+  });
+
+  it('a cancel while the rolled refresh token is saved to the vault says where it is, and changes no PAT', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    let cancel = (): void => undefined;
+    v.emu.faults.add({
+      method: 'PUT',
+      path: `/secrets/${RT_SECRET}`,
+      action: { kind: 'hold', onHeld: () => cancel() },
+    });
+    const run = await v.run(v.vaultInputs({ displayName: 'deploy' }), v.env, {
+      onStart: (t) => (cancel = () => t.signal('SIGTERM')),
+    });
+    assertResult(run, 'Failed');
+    assert.match(
+      run.message ?? '',
+      new RegExp(
+        `may not be saved in secret '${RT_SECRET}' in https://127\\.0\\.0\\.1:\\d+: it is in this step's secret output refreshToken`,
+      ),
+    );
+    assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
+  });
+  it('never follows a redirect from the vault, and sends the token nowhere else', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    const elsewhere = await v.emu.addVault('elsewhere-kv');
+    v.emu.faults.add({
+      method: 'GET',
+      path: '/secrets/deploy/',
+      nth: 2,
+      action: { kind: 'redirect', location: `${elsewhere.url}/secrets/deploy/` },
+    });
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        displayName: 'deploy',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', /redirect to 127\.0\.0\.1:\d+, which is not followed/);
+    assert.ok(!v.emu.log.some((e) => e.vault === 'elsewhere-kv'), 'nothing reached the other host');
+    assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
+  });
 });

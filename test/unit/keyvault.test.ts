@@ -356,3 +356,24 @@ describe('Key Vault store', () => {
     assert.equal(v.versions.get('a')?.at(-1)?.value, 'pat-a');
   });
 });
+
+describe('Key Vault credential', () => {
+  it('grants only the vault scope, whatever the challenge asks for', async () => {
+    const { armCredential } = await import('../../tasks/PatRotate/src/azure/armCredential');
+    const { directNetwork } = await import('../../tasks/PatRotate/src/net/network');
+    const conn = readArmConnection('conn-1', {
+      scheme: 'ServicePrincipal',
+      parameter: (n) =>
+        ({ serviceprincipalid: 'app-1', tenantid: 'tenant-1', serviceprincipalkey: 'k' })[n.toLowerCase()],
+      data: () => undefined,
+    });
+    const masked: string[] = [];
+    const credential = armCredential(conn, { network: directNetwork, setSecret: (v) => masked.push(v) });
+    for (const scope of ['499b84ac-1321-427f-aa17-267ca6975798/.default', 'https://management.azure.com/.default'])
+      await assert.rejects(
+        credential.getToken(scope),
+        /not for Key Vault \(https:\/\/vault\.azure\.net\/\.default\): nothing was sent/,
+      );
+    assert.deepEqual(masked, ['k'], 'the secret was masked before anything else');
+  });
+});
