@@ -377,3 +377,50 @@ describe('Key Vault credential', () => {
     assert.deepEqual(masked, ['k'], 'the secret was masked before anything else');
   });
 });
+
+describe('OIDC request URL', () => {
+  it('takes System.OidcRequestUri on the pipeline’s own service, or builds it from the job variables', async () => {
+    const { oidcRequestUrl } = await import('../../tasks/PatRotate/src/azure/oidc');
+    const vars = (v: Record<string, string>) => ({ variable: (n: string) => v[n] });
+    const given = 'https://dev.azure.com/contoso/p1/_apis/distributedtask/hubs/build/plans/pl/jobs/jb/oidctoken';
+    assert.equal(
+      oidcRequestUrl(
+        vars({ 'System.OidcRequestUri': given, 'System.CollectionUri': 'https://dev.azure.com/contoso/' }),
+      ),
+      given,
+    );
+    assert.equal(
+      oidcRequestUrl(
+        vars({ 'System.OidcRequestUri': given, 'System.CollectionUri': 'https://contoso.visualstudio.com/' }),
+      ),
+      given,
+      'one service, two names',
+    );
+    assert.throws(
+      () =>
+        oidcRequestUrl(
+          vars({
+            'System.OidcRequestUri': 'https://evil.example/x',
+            'System.CollectionUri': 'https://dev.azure.com/contoso/',
+          }),
+        ),
+      (e: unknown) => e instanceof ConfigError && e.input === 'azureSubscription' && /another server/.test(e.message),
+    );
+    assert.equal(
+      oidcRequestUrl(
+        vars({
+          'System.CollectionUri': 'https://dev.azure.com/contoso/',
+          'System.TeamProjectId': 'p 1',
+          'System.HostType': 'build',
+          'System.PlanId': 'pl',
+          'System.JobId': 'jb',
+        }),
+      ),
+      'https://dev.azure.com/contoso/p%201/_apis/distributedtask/hubs/build/plans/pl/jobs/jb/oidctoken',
+    );
+    assert.throws(
+      () => oidcRequestUrl(vars({})),
+      (e: unknown) => e instanceof ConfigError && /System\.OidcRequestUri/.test(e.message),
+    );
+  });
+});

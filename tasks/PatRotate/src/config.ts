@@ -5,7 +5,7 @@ import { ConfigError } from './configError';
 import { checkVariableName, sameVariable } from './variableNames';
 import { parseTarget, type GroupRef, type TargetConfig } from './target';
 import { AZURE_CLI_CLIENT_ID, DEFAULT_AUTHORITY_HOST, type AuthMethod, type SignInConfig } from './auth/types';
-import { resolveOrganization } from './ado/urls';
+import { resolveOrganization, sameService } from './ado/urls';
 import { isDocumentedScope, splitScopes } from './scopes';
 import { errorMessage } from './errorMessage';
 import { parseKeyVault, type KeyVaultConfig } from './keyVaultConfig';
@@ -277,11 +277,4 @@ function parseSignIn(text: Text, choice: Choice, int: Int, refreshFromVault: boo
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */
 function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
   return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
-}
-
-/** Two collection URLs of one service: the same host, or both Azure DevOps Services (dev.azure.com, *.visualstudio.com). */
-function sameService(a: string, b: string): boolean {
-  const host = (u: string) => new URL(u).host.toLowerCase();
-  const cloud = (h: string) => h === 'dev.azure.com' || h.endsWith('.visualstudio.com');
-  return host(a) === host(b) || (cloud(host(a)) && cloud(host(b)));
 }

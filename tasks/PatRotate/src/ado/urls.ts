@@ -86,3 +86,19 @@ function invalid(text: string, source = 'organization'): Error {
       'hyphens, e.g. "contoso") or its URL (https://dev.azure.com/contoso)',
   );
 }
+
+/**
+ * Two URLs of one Azure DevOps service: the same host, or both Azure DevOps Services (dev.azure.com and
+ * *.visualstudio.com are one service under two names). Tokens of that service may go to either.
+ */
+export function sameService(a: string, b: string): boolean {
+  const host = (u: string) => {
+    try {
+      return new URL(u).host.toLowerCase();
+    } catch {
+      return '';
+    }
+  };
+  const cloud = (h: string) => h === 'dev.azure.com' || h.endsWith('.visualstudio.com');
+  return host(a) !== '' && (host(a) === host(b) || (cloud(host(a)) && cloud(host(b))));
+}

@@ -18,16 +18,17 @@ export interface SavedRefreshToken {
 }
 
 /** The refresh token kept in Key Vault (refreshTokenSecret), for a run whose refreshToken input is empty. */
-export async function readRefreshToken({ cfg, log }: RunContext, vault: VaultSecrets): Promise<string> {
+export async function readRefreshToken({ agent, cfg, log }: RunContext, vault: VaultSecrets): Promise<string> {
   const name = cfg.keyVault?.refreshTokenSecret ?? '';
   const found = await vault.latest(name);
-  if (!found?.value)
+  if (!found?.value.trim())
     throw new ConfigError(
       'refreshTokenSecret',
       `secret '${name}' is not in ${vault.url} (or is empty): run once with authMethod deviceCode and refreshTokenSecret to save a first refresh token there, or pass one in refreshToken.`,
     );
+  agent.setSecret(found.value);
   log.info(`Read the refresh token from ${vault.url} (secret '${name}').`);
-  return found.value;
+  return found.value.trim();
 }
 
 /** Saves the rolled refresh token, read back. */

@@ -1,6 +1,7 @@
 // The job's OIDC token for a workload identity federation connection: POST {System.OidcRequestUri} with the job
 // access token. Tokens live ~10 minutes, so one is requested for every Entra token acquisition.
 import type { AdoHttp } from '../ado/http';
+import { sameService } from '../ado/urls';
 import { ConfigError } from '../configError';
 import type { InputSource } from '../config';
 
@@ -9,11 +10,11 @@ export function oidcRequestUrl(src: Pick<InputSource, 'variable'>): string {
   const given = src.variable('System.OidcRequestUri')?.trim();
   const collection = src.variable('System.CollectionUri')?.trim();
   if (given) {
-    // The job token goes only to the pipeline's own server.
-    if (collection && hostOf(given) !== hostOf(collection))
+    // The job token goes only to the pipeline's own service.
+    if (collection && !sameService(given, collection))
       throw new ConfigError(
         'azureSubscription',
-        `System.OidcRequestUri points at another host than System.CollectionUri: the job token is not sent there.`,
+        `System.OidcRequestUri points at another server than System.CollectionUri: the job token is not sent there.`,
       );
     return given;
   }
@@ -46,12 +47,4 @@ export async function requestOidcToken(
   if (typeof token !== 'string' || !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token))
     throw new Error(`The OIDC token request for service connection ${connectionId} answered without a token.`);
   return token;
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host.toLowerCase();
-  } catch {
-    return '';
-  }
 }
