@@ -296,4 +296,40 @@ describe('e2e: Key Vault review', function () {
     assert.doesNotMatch(run.message ?? '', /refreshTokenVariable/);
     assert.match(run.message ?? '', /refreshTokenSecret|PatRotate-RefreshToken/);
   });
+  // Held: a cancel while the rolled refresh token is being written to the vault: no PAT call, the stop names the secret.
+  it('held: a cancel during the refresh-token save names the vault secret and makes no PAT call', async () => {
+    const v = (w = await vaultWorld('secret'));
+    v.addPat('deploy', 1);
+    let task: TaskHandle | undefined;
+    v.emu.faults.add({
+      method: 'PUT',
+      path: `/secrets/${RT_SECRET}`,
+      nth: 1,
+      action: { kind: 'hold', onHeld: () => task?.signal('SIGTERM') },
+    });
+    const run = await v.spawn(into(v, { refreshTokenSecret: RT_SECRET }), v.env, { onStart: (t) => (task = t) });
+    assertResult(run, 'Failed');
+    assert.match(run.message ?? '', new RegExp(`may not be saved in secret '${RT_SECRET}'`));
+    assert.ok(!v.emu.log.some((e) => /tokens\/pats$/i.test(e.path)), 'no PAT API call');
+  });
+
+  // Held: both saves (refreshTokenSecret and refreshTokenVariable); the group save fails after the vault save landed:
+  // the run stops before any PAT call and the vault holds the rolled refresh token.
+  it('held: refreshTokenSecret + refreshTokenVariable, group save refused: no PAT call, the vault holds the new one', async () => {
+    const v = (w = await vaultWorld('secret'));
+    v.addPat('deploy', 1);
+    v.emu.faults.add({ method: 'PUT', path: /variablegroups\/\d+$/, action: { kind: 'status', status: 403 } });
+    const run = await v.run(
+      into(v, {
+        refreshTokenSecret: RT_SECRET,
+        refreshTokenVariable: 'PatRotate.RefreshToken',
+        refreshTokenGroup: 'pat-store',
+        target: 'none',
+      }),
+      v.env,
+    );
+    assertResult(run, 'Failed');
+    assert.ok(!v.emu.log.some((e) => /tokens\/pats$/i.test(e.path)), 'no PAT API call');
+    assert.equal(latest(v, RT_SECRET)?.value, run.variables.get('refreshToken (output)')?.value);
+  });
 });
