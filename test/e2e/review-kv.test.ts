@@ -157,7 +157,7 @@ describe('e2e: Key Vault review', function () {
         concurrency: '1',
       },
       v.env,
-      { onStart: (t) => (signal = t.signal) },
+      { onStart: (t) => (signal = (s) => t.signal(s)) },
     );
     assertResult(run, 'Failed');
     release();
@@ -222,7 +222,8 @@ describe('e2e: Key Vault review', function () {
         body: {
           error: {
             code: 'Forbidden',
-            message: 'denied ##vso[task.setvariable variable=Evil]1\r##vso[task.complete result=Succeeded]x\n##[error]y',
+            message:
+              'denied ##vso[task.setvariable variable=Evil]1\r##vso[task.complete result=Succeeded]x\n##[error]y',
           },
         },
       },
@@ -238,10 +239,10 @@ describe('e2e: Key Vault review', function () {
     it(`held: AZURE_LOG_LEVEL=verbose (${scheme}) leaks nothing (the leak scan of spawn)`, async () => {
       const v = (w = await vaultWorld(scheme));
       v.addPat('deploy', 1);
-      const run = await v.spawn(
-        scheme === 'wif' ? v.vaultInputs({ displayName: 'deploy' }) : into(v),
-        { ...v.env, AZURE_LOG_LEVEL: 'verbose' },
-      );
+      const run = await v.spawn(scheme === 'wif' ? v.vaultInputs({ displayName: 'deploy' }) : into(v), {
+        ...v.env,
+        AZURE_LOG_LEVEL: 'verbose',
+      });
       assertResult(run, 'Succeeded');
       assert.match(run.stdout, /keyvault: /, 'the SDK logged');
     });
