@@ -31,10 +31,16 @@ export function authorityFor(
   return { authority: `${url.origin}/${encodeURIComponent(tenantId)}`, knownAuthorities };
 }
 
-export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: ExchangeObserver): MsalApp {
-  const { authority, knownAuthorities } = authorityFor(cfg.authorityHost, cfg.tenantId);
-  // For the public clouds msal-common has the endpoints built in and asks nothing before the token request; for
-  // any other host, giving it the standard Entra v2.0 endpoints saves the same openid-configuration round trip.
+/**
+ * The authority settings of an MSAL application. For the public clouds msal-common has the endpoints built in and
+ * asks nothing before the token request; for any other host, giving it the standard Entra v2.0 endpoints saves the
+ * same openid-configuration round trip.
+ */
+export function msalAuthority(
+  authorityHost: string,
+  tenantId: string,
+): { authority: string; knownAuthorities: string[]; authorityMetadata?: string } {
+  const { authority, knownAuthorities } = authorityFor(authorityHost, tenantId);
   const authorityMetadata =
     knownAuthorities.length === 0
       ? undefined
@@ -44,6 +50,24 @@ export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: Exch
           device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
           issuer: `${authority}/v2.0`,
         });
+  return { authority, knownAuthorities, authorityMetadata };
+}
+
+type LoggerOptions = NonNullable<NonNullable<Configuration['system']>['loggerOptions']>;
+
+/** MSAL's log, without personal data (and so without tokens), into the task's debug log. */
+export function msalLogger(debug: ((message: string) => void) | undefined): LoggerOptions {
+  return {
+    piiLoggingEnabled: false,
+    logLevel: debug ? LogLevel.Info : LogLevel.Error,
+    loggerCallback: (_level, message, containsPii) => {
+      if (!containsPii) debug?.(`msal: ${message}`);
+    },
+  };
+}
+
+export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: ExchangeObserver): MsalApp {
+  const { authority, knownAuthorities, authorityMetadata } = msalAuthority(cfg.authorityHost, cfg.tenantId);
   const config: Configuration = {
     auth: {
       clientId: cfg.clientId,
@@ -54,13 +78,7 @@ export function createMsalApp(cfg: SignInConfig, deps: SignInDeps, observe: Exch
     },
     system: {
       networkClient: createNetworkClient(deps.network, observe),
-      loggerOptions: {
-        piiLoggingEnabled: false,
-        logLevel: deps.debug ? LogLevel.Info : LogLevel.Error,
-        loggerCallback: (_level, message, containsPii) => {
-          if (!containsPii) deps.debug?.(`msal: ${message}`);
-        },
-      },
+      loggerOptions: msalLogger(deps.debug ? (m) => deps.debug?.(m) : undefined),
     },
   };
   return cfg.clientSecret ? new ConfidentialClientApplication(config) : new PublicClientApplication(config);

@@ -3,14 +3,9 @@
 // service principal's secret or certificate, or the agent machine's managed identity. Every call goes through the
 // agent's proxy and CA (IMDS, link-local, never through a proxy). Only the vault's own scope is ever granted.
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import {
-  ConfidentialClientApplication,
-  LogLevel,
-  ManagedIdentityApplication,
-  type Configuration,
-} from '@azure/msal-node';
+import { ConfidentialClientApplication, ManagedIdentityApplication, type Configuration } from '@azure/msal-node';
 import { redact } from '../auth/aadErrors';
-import { authorityFor } from '../auth/msalApp';
+import { msalAuthority, msalLogger } from '../auth/msalApp';
 import { createNetworkClient } from '../auth/networkClient';
 import { errorMessage } from '../errorMessage';
 import type { NetworkSettings } from '../net/network';
@@ -55,13 +50,7 @@ export function armCredential(conn: ArmConnection, deps: ArmCredentialDeps): Tok
 type Acquire = (scope: string) => Promise<{ accessToken: string; expiresOn: Date | null } | null>;
 
 function acquirer(conn: ArmConnection, deps: ArmCredentialDeps): Acquire {
-  const logger: NonNullable<NonNullable<Configuration['system']>['loggerOptions']> = {
-    piiLoggingEnabled: false,
-    logLevel: deps.debug ? LogLevel.Info : LogLevel.Error,
-    loggerCallback: (_level, message, containsPii) => {
-      if (!containsPii) deps.debug?.(`msal: ${message}`);
-    },
-  };
+  const logger = msalLogger(deps.debug ? (m) => deps.debug?.(m) : undefined);
   const id = conn.identity;
   if (id.scheme === 'ManagedServiceIdentity') {
     // IMDS is a link-local address on the VM itself: a proxy could never reach it.
@@ -71,15 +60,7 @@ function acquirer(conn: ArmConnection, deps: ArmCredentialDeps): Acquire {
     });
     return (scope) => app.acquireToken({ resource: scope.replace(/\/\.default$/, '') });
   }
-  const { authority, knownAuthorities } = authorityFor(conn.authorityHost, id.tenantId);
-  const authorityMetadata =
-    knownAuthorities.length === 0
-      ? undefined
-      : JSON.stringify({
-          token_endpoint: `${authority}/oauth2/v2.0/token`,
-          authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-          issuer: `${authority}/v2.0`,
-        });
+  const { authority, knownAuthorities, authorityMetadata } = msalAuthority(conn.authorityHost, id.tenantId);
   const auth: Configuration['auth'] = { clientId: id.clientId, authority, knownAuthorities, authorityMetadata };
   if (id.scheme === 'WorkloadIdentityFederation') {
     const oidc = deps.oidcToken;
