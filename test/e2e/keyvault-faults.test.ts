@@ -88,6 +88,20 @@ describe('e2e: Key Vault store faults', function () {
       puts: 1,
     },
     {
+      label: 'write: applied, answer 403',
+      rule: { method: 'PUT', path: PUT, nth: 1, action: { kind: 'afterApply', then: { status: 403 } } },
+      outcome: 'stored',
+      holds: 'new',
+      puts: 1,
+    },
+    {
+      label: 'write: applied, answer 408 (a gateway timing out after forwarding)',
+      rule: { method: 'PUT', path: PUT, nth: 1, action: { kind: 'afterApply', then: { status: 408 } } },
+      outcome: 'stored',
+      holds: 'new',
+      puts: 1,
+    },
+    {
       label: 'write: html',
       rule: { method: 'PUT', path: PUT, nth: 1, action: { kind: 'html' } },
       outcome: 'rolledBack',

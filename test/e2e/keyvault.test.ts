@@ -146,10 +146,11 @@ describe('e2e: Key Vault', function () {
     assert.equal(v.emu.state.snapshot(), before);
   });
 
-  it('a soft-deleted secret name rolls the new PAT back and says how to recover or purge it', async () => {
+  it('a soft-deleted secret name is refused before any PAT is created, saying how to recover or purge it', async () => {
     const v = await open('wif');
-    const old = v.addPat('deploy', 1);
+    v.addPat('deploy', 1);
     v.emu.state.softDeleteSecret(VAULT, 'deploy');
+    const before = v.emu.state.snapshot();
     const run = await v.run(
       {
         ...v.signIn(),
@@ -161,12 +162,12 @@ describe('e2e: Key Vault', function () {
       v.env,
     );
     assertResult(run, 'Failed');
-    assert.match(run.stdout, /HTTP 409.*recover it \(az keyvault secret recover\) or purge it/);
-    assert.deepEqual(
-      live(v, 'deploy').map((p) => p.authorizationId),
-      [old.authorizationId],
-      'the old PAT is kept, the new revoked',
+    assert.match(
+      run.message ?? '',
+      /secret 'deploy' was deleted and is kept for recovery \(soft-delete\): recover it \(az keyvault secret recover\) or purge it/,
     );
+    assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
+    assert.equal(v.emu.state.snapshot(), before);
   });
 
   it('a write whose answer is lost after it landed is settled by reading the latest version', async () => {
@@ -226,8 +227,18 @@ describe('e2e: Key Vault', function () {
     assertResult(run, 'Succeeded');
     assert.equal(v.versions('deploy').length, 0);
     assert.ok(
-      v.emu.log.some((e) => e.vault && e.method === 'PATCH'),
+      v.emu.log.some((e) => e.vault && e.method === 'PATCH' && e.status === 404),
       'the set permission was probed',
+    );
+    // Changes: only the rolled refresh token's new version (a dry run still saves it); the probe changed nothing.
+    const changes = v.emu.log.filter((e) => e.method !== 'GET' && !/oauth2|oidctoken/.test(e.path) && e.status < 400);
+    assert.deepEqual(
+      changes.map((e) => `${e.method} ${e.path}`),
+      [`PUT /secrets/${RT_SECRET}`],
+    );
+    assert.deepEqual(
+      v.emu.state.pats(v.user.oid).map((p) => p.revoked),
+      [false],
     );
   });
 

@@ -59,7 +59,7 @@ describe('e2e: Key Vault review', function () {
   // vault and redeemed (Entra rolls it: the one in the vault is now used), and only then does the save fail with 403.
   // The vault keeps a used refresh token: every later run fails and needs the interactive deviceCode bootstrap. The
   // set permission on refreshTokenSecret is never preflighted before the refresh token is redeemed.
-  it('DEFECT 2: refreshTokenSecret with a read-only identity burns the refresh token kept in the vault', async () => {
+  it('review 2 (fixed): refreshTokenSecret with a read-only identity burns the refresh token kept in the vault', async () => {
     const v = (w = await vaultWorld('wif', 'user'));
     v.addPat('deploy', 1);
     const inputs = v.vaultInputs({ displayName: 'deploy', target: 'none' });
@@ -74,7 +74,7 @@ describe('e2e: Key Vault review', function () {
   });
 
   // Same defect, other cause: a refresh token given as input, refreshTokenSecret soft-deleted (409 on the save).
-  it('DEFECT 2b: refreshTokenSecret that is soft-deleted: the refresh token is redeemed, then the save fails', async () => {
+  it('review 2b (fixed): refreshTokenSecret that is soft-deleted: the refresh token is redeemed, then the save fails', async () => {
     const v = (w = await vaultWorld('wif'));
     v.addPat('deploy', 1);
     v.emu.state.setVaultSecret(VAULT, RT_SECRET, 'placeholder');
@@ -97,7 +97,7 @@ describe('e2e: Key Vault review', function () {
   // "storing" before the first PUT, but the Key Vault store writes secret by secret (mapPool): PATs whose PUT never
   // began are stored nowhere, yet the stop leaves them live ("was being stored … keep the one its consumers work
   // with"); and the pool keeps starting PUTs after the stop (no ledger check per secret).
-  it('DEFECT 3: a cancel during a bulk vault write revokes the PATs whose write never began', async () => {
+  it('review 3 (fixed): a cancel during a bulk vault write revokes the PATs whose write never began', async () => {
     const v = (w = await vaultWorld('secret'));
     const oldIds = new Set(['a1', 'a2', 'a3', 'a4'].map((n) => v.addPat(n, 1).authorizationId));
     let task: TaskHandle | undefined;
@@ -134,7 +134,7 @@ describe('e2e: Key Vault review', function () {
 
   // DEFECT 3b (medium): the same cancel, in process (where the stopped run's promises keep running, as in the real
   // task until process.exit): once the held write answers, the pool goes on writing the other secrets after the stop.
-  it('DEFECT 3b: no vault write begins after the run was stopped', async () => {
+  it('review 3b (fixed): no vault write begins after the run was stopped', async () => {
     const v = (w = await vaultWorld('secret'));
     ['c1', 'c2', 'c3'].forEach((n) => v.addPat(n, 1));
     let release!: () => void;
@@ -250,7 +250,7 @@ describe('e2e: Key Vault review', function () {
   // DEFECT 4 (low): the refresh token read from the vault is used as stored, untrimmed. A secret set from a file
   // (`az keyvault secret set --file rt.txt`) ends with a line break; the same token typed into the refreshToken input
   // works (task-lib trims inputs). The run then fails to sign in with a token that is fine.
-  it('DEFECT 4: a refresh token kept in the vault with a trailing line break signs in like the input would', async () => {
+  it('review 4 (fixed): a refresh token kept in the vault with a trailing line break signs in like the input would', async () => {
     const v = (w = await vaultWorld('wif'));
     v.addPat('deploy', 1);
     const inputs = v.vaultInputs({ displayName: 'deploy', target: 'none' });
@@ -281,13 +281,13 @@ describe('e2e: Key Vault review', function () {
     const other = v.env.SYSTEM_OIDCREQUESTURI.replace('127.0.0.1', 'localhost');
     const run = await v.run(into(v), { ...v.env, SYSTEM_OIDCREQUESTURI: other });
     assertResult(run, 'Failed');
-    assert.match(run.message ?? '', /Input 'azureSubscription'.*OidcRequestUri points at another host/);
+    assert.match(run.message ?? '', /Input 'azureSubscription'.*OidcRequestUri points at another server/);
     assert.equal(v.emu.state.oidcTokens.length, 0);
   });
   // DEFECT 5 (low): a used/revoked refresh token read from the vault (refreshTokenSecret) is reported with advice for
   // the variable-group setup ("store the new refresh token in the variable named by the refreshTokenVariable input"),
   // which this pipeline does not have; it should name the secret and the vault (auth/aadErrors.ts).
-  it('DEFECT 5: a used refresh token read from the vault is reported with advice naming refreshTokenSecret', async () => {
+  it('review 5 (fixed): a used refresh token read from the vault is reported with advice naming refreshTokenSecret', async () => {
     const v = (w = await vaultWorld('wif'));
     v.addPat('deploy', 1);
     const inputs = v.vaultInputs({ displayName: 'deploy', target: 'none' });

@@ -185,6 +185,27 @@ function tagsOf(t: unknown): Record<string, string> | undefined | false {
   return e.length <= 15 && e.every(([, x]) => typeof x === 'string') ? (t as Record<string, string>) : false;
 }
 
+/** GET /deletedsecrets/{name}: a soft-deleted secret (list permission), else 404 as the service answers. */
+function deletedSecret(ctx: Ctx, v: VaultRecord, who: { oid: string; appid: string }, name: string): Reply {
+  if (!ctx.state.can(v, who.oid, 'list')) return forbidden(v, who, 'readMetadata', name);
+  if (!v.deleted.includes(name.toLowerCase()))
+    return kvError(404, 'SecretNotFound', `Deleted Secret not found: ${name}`);
+  const now = Math.floor(Date.now() / 1000);
+  return json(200, {
+    recoveryId: `${v.url}/deletedsecrets/${name}`,
+    deletedDate: now,
+    scheduledPurgeDate: now + 90 * 86400,
+    id: `${v.url}/secrets/${name}`,
+    attributes: {
+      enabled: true,
+      created: now,
+      updated: now,
+      recoveryLevel: 'Recoverable+Purgeable',
+      recoverableDays: 90,
+    },
+  });
+}
+
 export function handleVault(ctx: Ctx, vaultName: string): Reply {
   const v = ctx.state.vault(vaultName);
   if (!v) return kvError(404, 'VaultNotFound', `Vault ${vaultName} does not exist.`);
@@ -195,6 +216,8 @@ export function handleVault(ctx: Ctx, vaultName: string): Reply {
     return kvError(400, 'BadParameter', `The specified version (${version ?? ''}) is not recognized.`);
   const [root, name, third, ...rest] = ctx.segments;
   const m = ctx.method;
+  if (root?.toLowerCase() === 'deletedsecrets' && name !== undefined && third === undefined && m === 'GET')
+    return deletedSecret(ctx, v, who, name);
   if (root?.toLowerCase() !== 'secrets' || rest.length > 0)
     return kvError(404, 'NotFound', `The requested path ${ctx.path} was not found.`);
   const need = (p: VaultPermission, action: string = p): Reply | undefined =>

@@ -10,7 +10,13 @@ import type {
 import { execute, worst, type ExecuteDeps, type PatApi } from '../../tasks/PatRotate/src/rotation/execute';
 import { Ledger, RunStopping } from '../../tasks/PatRotate/src/rotation/ledger';
 import type { Action, ListedPat } from '../../tasks/PatRotate/src/rotation/plan';
-import { StoreWriteError, type Held, type Store, type StoreWrite } from '../../tasks/PatRotate/src/rotation/stores';
+import {
+  StoreWriteError,
+  type Held,
+  type PutOptions,
+  type Store,
+  type StoreWrite,
+} from '../../tasks/PatRotate/src/rotation/stores';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const DAY = 86_400_000;
@@ -70,7 +76,8 @@ class FakeStore implements Store {
   dropWrites = 0;
   constructor(private readonly calls: string[]) {}
   readonly readsBack = true;
-  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
+  putAll(values: Readonly<Record<string, string>>, options: PutOptions = {}): Promise<StoreWrite> {
+    Object.keys(values).forEach((n) => options.before?.(n));
     this.calls.push(`store ${Object.keys(values).join(',')}`);
     if (this.fail) return Promise.reject(this.fail);
     if (this.dropWrites > 0) {

@@ -120,8 +120,14 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   // The vault's identity is the Azure Resource Manager connection's; its problems are bad input, found before sign-in.
   const vault = cfg.keyVault ? openVault(ctx, http, network, setSecret) : undefined;
   let auth = cfg.auth;
-  if (vault && auth.method === 'refreshToken' && !auth.refreshToken)
-    auth = { ...auth, refreshToken: await readRefreshToken(ctx, vault) };
+  const rtSecret = cfg.keyVault?.refreshTokenSecret;
+  if (vault && rtSecret) {
+    // The rolled refresh token must be saved there: a run that could not would redeem the one it has for nothing.
+    await vault.preflight(rtSecret);
+    auth = { ...auth, refreshTokenHome: `secret '${rtSecret}' in ${vault.url}` };
+    if (auth.method === 'refreshToken' && !auth.refreshToken)
+      auth = { ...auth, refreshToken: await readRefreshToken(ctx, vault) };
+  }
   ledger.check();
 
   log.section('Sign in to Microsoft Entra');

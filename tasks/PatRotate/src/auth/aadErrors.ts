@@ -17,19 +17,22 @@ export class SignInError extends Error {
   }
 }
 
-const RT_AGAIN =
-  'run the deviceCode bootstrap again and store the new refresh token in the variable named by the refreshTokenVariable input';
+/** What to do about a refresh token that no longer works: a new bootstrap, saved where the runs read it. */
+const rtAgain = (cfg: SignInConfig): string =>
+  cfg.refreshTokenHome
+    ? `run the deviceCode bootstrap again with refreshTokenSecret, which saves the new refresh token in ${cfg.refreshTokenHome}`
+    : 'run the deviceCode bootstrap again and store the new refresh token in the variable named by the refreshTokenVariable input';
 const MFA_FIX = 'sign in once with the deviceCode method (it can do MFA), then use the refreshToken method';
 
 type Explain = (cfg: SignInConfig) => string;
 
 const BY_AADSTS: Record<string, Explain> = {
-  '700082': () => `The refresh token has expired (unused for 90 days, or past its maximum age): ${RT_AGAIN}.`,
-  '70000': () =>
-    `The refresh token or grant is invalid: it was already redeemed (each use rolls it, only the newest works), revoked, or issued for another client: ${RT_AGAIN}.`,
-  '9002313': () =>
-    `The refresh token is invalid, already used (each use rolls it, only the newest works) or revoked: ${RT_AGAIN}.`,
-  '50173': () => `The refresh token was revoked (password change or an admin's "revoke sessions"): ${RT_AGAIN}.`,
+  '700082': (cfg) => `The refresh token has expired (unused for 90 days, or past its maximum age): ${rtAgain(cfg)}.`,
+  '70000': (cfg) =>
+    `The refresh token or grant is invalid: it was already redeemed (each use rolls it, only the newest works), revoked, or issued for another client: ${rtAgain(cfg)}.`,
+  '9002313': (cfg) =>
+    `The refresh token is invalid, already used (each use rolls it, only the newest works) or revoked: ${rtAgain(cfg)}.`,
+  '50173': (cfg) => `The refresh token was revoked (password change or an admin's "revoke sessions"): ${rtAgain(cfg)}.`,
   '50076': () => `Multi-factor authentication is required, which this non-interactive method cannot do: ${MFA_FIX}.`,
   '50079': () => `The user must register for or complete multi-factor authentication: ${MFA_FIX}.`,
   '50158': () =>
@@ -55,9 +58,9 @@ const BY_AADSTS: Record<string, Explain> = {
   '90002': (c) =>
     `Tenant ${c.tenantId} was not found: check the tenantId input (a tenant GUID or a verified domain; 'organizations' also works).`,
   '90033': () => 'Entra was unavailable or throttled this client: try again later.',
-  '700084': () => `The refresh token was issued to a single-page app and cannot be used here: ${RT_AGAIN}.`,
+  '700084': (cfg) => `The refresh token was issued to a single-page app and cannot be used here: ${rtAgain(cfg)}.`,
   '50058': () => `Entra has no signed-in session for this user: ${MFA_FIX}.`,
-  '700003': () => `The device or session behind the refresh token no longer exists: ${RT_AGAIN}.`,
+  '700003': (cfg) => `The device or session behind the refresh token no longer exists: ${rtAgain(cfg)}.`,
   '50196': () =>
     'Entra detected a client loop (too many identical sign-ins): wait a few minutes and run the task less often.',
 };
@@ -67,8 +70,8 @@ const BY_ERROR: Record<string, Explain> = {
   basic_action: BY_AADSTS['50076'],
   additional_action: BY_AADSTS['50076'],
   interaction_required: () => `Entra requires an interactive sign-in (MFA, Conditional Access or consent): ${MFA_FIX}.`,
-  login_required: () => `Entra requires a new sign-in: ${RT_AGAIN}.`,
-  bad_token: () => `The refresh token is invalid or expired: ${RT_AGAIN}.`,
+  login_required: (cfg) => `Entra requires a new sign-in: ${rtAgain(cfg)}.`,
+  bad_token: (cfg) => `The refresh token is invalid or expired: ${rtAgain(cfg)}.`,
   user_password_expired: BY_AADSTS['50055'],
   authorization_declined: () =>
     'The device code sign-in was declined by the user: run the task again and approve the sign-in.',
@@ -90,7 +93,7 @@ const BY_ERROR: Record<string, Explain> = {
       ? `Entra rejected the username/password sign-in: check the inputs, or ${MFA_FIX}.`
       : c.method === 'deviceCode'
         ? 'Entra rejected the device code: run the task again.'
-        : `Entra rejected the refresh token: ${RT_AGAIN}.`,
+        : `Entra rejected the refresh token: ${rtAgain(c)}.`,
   temporarily_unavailable: () => 'Entra is temporarily unavailable or throttling: try again later.',
   http_429: () => 'Entra throttled the sign-in (HTTP 429) even after retries: run the task again later.',
   http_503: () => 'Entra was unavailable (HTTP 503) even after retries: run the task again later.',

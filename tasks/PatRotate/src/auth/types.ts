@@ -16,6 +16,8 @@ export interface SignInConfig {
   /** Given → confidential client (the app registration is not a public client). */
   clientSecret?: string;
   refreshToken?: string;
+  /** Where the refresh token is kept when that is Key Vault ("secret 'X' in https://…"), for error advice. */
+  refreshTokenHome?: string;
   username?: string;
   password?: string;
   accessToken?: string;

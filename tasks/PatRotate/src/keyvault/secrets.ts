@@ -46,6 +46,9 @@ export class VaultError extends Error {
   }
 }
 
+const SOFT_DELETED =
+  'was deleted and is kept for recovery (soft-delete): recover it (az keyvault secret recover) or purge it (az keyvault secret purge), or choose another secret name.';
+
 /** Attempts of one read (429, 5xx, network), and the longest wait between two. */
 const READ_ATTEMPTS = 3;
 const MAX_WAIT_MS = 30_000;
@@ -116,6 +119,9 @@ export class VaultSecrets {
    */
   async preflight(name: string): Promise<void> {
     await this.latest(name);
+    // A soft-deleted name cannot be written (409) until it is recovered or purged: say so before anything changes.
+    if (await this.isDeleted(name))
+      throw new VaultError('conflict', `Key Vault ${this.url}: secret '${name}' ${SOFT_DELETED}`);
     await this.read(`checking that ${this.identity} may set secret '${name}'`, async () => {
       try {
         await this.client.updateSecretProperties(name, '0'.repeat(32), { tags: { rotatedBy: 'PatRotate' } });
@@ -124,6 +130,20 @@ export class VaultSecrets {
         throw e;
       }
       throw new VaultError('other', `Key Vault ${this.url} accepted an update of a secret version that cannot exist`);
+    });
+  }
+
+  /** Whether `name` is soft-deleted; undefined when the identity may not see deleted secrets (list permission). */
+  private async isDeleted(name: string): Promise<boolean | undefined> {
+    return this.read(`checking whether secret '${name}' is deleted`, async () => {
+      try {
+        await this.client.getDeletedSecret(name);
+        return true;
+      } catch (e) {
+        if (e instanceof RestError && e.statusCode === 404) return false;
+        if (e instanceof RestError && e.statusCode === 403) return undefined;
+        throw e;
+      }
     });
   }
 
@@ -161,11 +181,10 @@ export class VaultSecrets {
         { status, cause: e },
       );
     if (status === 409)
-      return new VaultError(
-        'conflict',
-        `${at} was refused (HTTP 409${server}): the secret was deleted and is kept for recovery (soft-delete): recover it (az keyvault secret recover) or purge it (az keyvault secret purge), or choose another secret name.`,
-        { status, cause: e },
-      );
+      return new VaultError('conflict', `${at} was refused (HTTP 409${server}): the secret ${SOFT_DELETED}`, {
+        status,
+        cause: e,
+      });
     if (status === 401)
       return new VaultError(
         'unauthorized',

@@ -2,7 +2,7 @@
 import { AdoError } from '../ado/errors';
 import { keptFields, parametersOf, type ServiceEndpoint, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import { errorMessage } from '../errorMessage';
-import { STORE_RETRY_MS, StoreWriteError, type Held, type Store, type StoreWrite } from './stores';
+import { STORE_RETRY_MS, StoreWriteError, type Held, type PutOptions, type Store, type StoreWrite } from './stores';
 
 /**
  * The PAT in a service connection's authorization (one PAT per connection: `values` holds one entry, keyed by the
@@ -22,7 +22,7 @@ export class ServiceEndpointStore implements Store {
     this.where = `service connection '${endpoint.name}' (id ${endpoint.id})`;
   }
 
-  async putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
+  async putAll(values: Readonly<Record<string, string>>, options: PutOptions = {}): Promise<StoreWrite> {
     const tokens = Object.values(values);
     if (tokens.length !== 1)
       throw new StoreWriteError(`${this.where} holds one PAT, and ${tokens.length} were to be stored in it`, 'all');
@@ -43,6 +43,7 @@ export class ServiceEndpointStore implements Store {
     } catch (e) {
       throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
     }
+    Object.keys(values).forEach((n) => options.before?.(n));
     try {
       await this.client.replace(before, tokens[0], this.identity);
       return { fields: keptFields(before) };

@@ -4,7 +4,7 @@ import type { PatToken } from '../ado/types';
 import { PAT_CONTENT_TYPE, VaultError, type SecretFacts, type VaultSecrets } from '../keyvault/secrets';
 import { errorMessage } from '../errorMessage';
 import { mapPool } from './pool';
-import { STORE_RETRY_MS, StoreWriteError, type Held, type Store, type StoreWrite } from './stores';
+import { STORE_RETRY_MS, StoreWriteError, type Held, type PutOptions, type Store, type StoreWrite } from './stores';
 
 /** Key Vault allows 15 tags of at most 256 characters. */
 const MAX_TAG = 256;
@@ -27,34 +27,37 @@ export class KeyVaultStore implements Store {
     await mapPool([...names], this.concurrency, (n) => this.vault.preflight(n));
   }
 
-  async putAll(
-    values: Readonly<Record<string, string>>,
-    pats?: Readonly<Record<string, PatToken>>,
-  ): Promise<StoreWrite> {
+  async putAll(values: Readonly<Record<string, string>>, options: PutOptions = {}): Promise<StoreWrite> {
     const written: StoreWrite = { secrets: values };
     const failures = new Map<string, VaultError>();
+    let halted: { error: unknown } | undefined;
     await mapPool(Object.keys(values), this.concurrency, async (name) => {
+      if (halted) return;
       try {
-        await this.vault.set(name, values[name], this.facts(pats?.[name]));
+        options.before?.(name); // e.g. a stopping run: no further write begins
+      } catch (error) {
+        halted = { error };
+        return;
+      }
+      try {
+        await this.vault.set(name, values[name], this.facts(options.pats?.[name]));
       } catch (e) {
         failures.set(name, e instanceof VaultError ? e : new VaultError('other', errorMessage(e), { cause: e }));
       }
     });
+    if (halted) throw halted.error;
     if (failures.size === 0) return written;
     const notLanded = new Set<string>();
+    const landed: string[] = [];
     let retryAfterMs: number | undefined;
     for (const [name, e] of failures) {
       if (e.kind === 'retryable') retryAfterMs = Math.max(retryAfterMs ?? 0, e.details.retryAfterMs ?? STORE_RETRY_MS);
-      // Refused with an answer (403, 409, 400, 429): nothing was written.
-      if (!e.details.unanswered && (e.details.status ?? 0) < 500) notLanded.add(name);
-    }
-    // A 5xx answer or none at all may hide a version that was made: the latest version says. Not there after a 5xx
-    // answer: not landed; after no answer it may still land, so it stays unknown (written again if a retry follows).
-    const settled: string[] = [];
-    for (const name of [...failures.keys()].filter((n) => !notLanded.has(n))) {
+      // Any failed write may have been applied (a gateway can answer 401, 403 or 408 after forwarding it): the
+      // latest version says. Ours → landed. Another value → not landed, unless the write got no answer at all (it
+      // may still land). Unreadable → unknown (written again if a retry follows).
       const found = await this.vault.latest(name).catch(() => null);
-      if (found?.value === values[name]) settled.push(name);
-      else if (found !== null && !failures.get(name)!.details.unanswered) notLanded.add(name);
+      if (found !== null && found?.value === values[name]) landed.push(name);
+      else if (found !== null && !e.details.unanswered) notLanded.add(name);
     }
     const first = [...failures.values()][0];
     throw new StoreWriteError(
@@ -63,7 +66,7 @@ export class KeyVaultStore implements Store {
       {
         cause: first,
         retryAfterMs,
-        partial: { names: [...Object.keys(values).filter((n) => !failures.has(n)), ...settled], written },
+        partial: { names: [...Object.keys(values).filter((n) => !failures.has(n)), ...landed], written },
       },
     );
   }

@@ -170,12 +170,13 @@ async function storeAll(live: Live[], deps: Deps): Promise<Live[]> {
   const storing = live.filter((l) => l.o.action.variableName);
   if (storing.length === 0) return live;
   deps.ledger.check();
-  deps.ledger.storing(storing.map((l) => l.created.authorizationId));
+  const idOf = new Map(storing.map((l) => [l.o.action.variableName!, l.created.authorizationId]));
   const results = await storeConfirmed(
     store,
     Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created.token])),
     {
-      beforeWrite: () => deps.ledger.check(),
+      // Marked right before its write is sent (checked and marked in one step): a stop before that revokes it.
+      beforeWrite: (name) => deps.ledger.storing([idOf.get(name)!]),
       pats: Object.fromEntries(storing.map((l) => [l.o.action.variableName!, l.created])),
     },
   );

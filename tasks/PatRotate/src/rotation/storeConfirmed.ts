@@ -22,11 +22,23 @@ export async function storeConfirmed(
     pats,
   }: {
     wait?: (ms: number) => Promise<void>;
-    /** e.g. the ledger's check: no write begins once the run is stopping */
-    beforeWrite?: () => void;
+    /**
+     * Runs right before each value's write is sent (every write of it): e.g. the ledger's mark, which throws once the
+     * run is stopping, so no write begins after a stop. Its error is thrown on.
+     */
+    beforeWrite?: (name: string) => void;
     pats?: Readonly<Record<string, PatToken>>;
   } = {},
 ): Promise<Map<string, StoreResult>> {
+  let halted: { error: unknown } | undefined;
+  const before = (name: string): void => {
+    try {
+      beforeWrite(name);
+    } catch (error) {
+      halted = { error };
+      throw error;
+    }
+  };
   const results = new Map<string, StoreResult>();
   let pending = { ...values };
   let last = new Map<string, Held>();
@@ -37,10 +49,10 @@ export async function storeConfirmed(
   for (let write = 1; write <= MAX_STORE_WRITES && Object.keys(pending).length > 0; write++) {
     const names = Object.keys(pending);
     let written: StoreWrite;
-    beforeWrite();
     try {
-      written = await store.putAll(pending, pats);
+      written = await store.putAll(pending, { pats, before });
     } catch (e) {
+      if (halted) throw halted.error;
       let failed = names;
       if (e instanceof StoreWriteError && e.partial) {
         // The values whose write succeeded are checked now; only the others failed.

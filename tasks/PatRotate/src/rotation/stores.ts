@@ -23,6 +23,12 @@ export interface StoreWrite {
  */
 export type Held = 'held' | 'missing' | 'unsure';
 
+export interface PutOptions {
+  /** The PAT each value is, for stores that keep more than the value (Key Vault: expiry and tags). */
+  pats?: Readonly<Record<string, PatToken>>;
+  before?: (name: string) => void;
+}
+
 export interface Store {
   /** In words, for logs and the summary. */
   readonly where: string;
@@ -30,9 +36,10 @@ export interface Store {
   readonly readsBack: boolean;
   /**
    * Writes every value in one go. Throws StoreWriteError, which says per name whether the write may have landed.
-   * `pats`: the PAT each value is, for stores that keep more than the value (Key Vault: expiry and tags).
+   * `before(name)` runs right before the request that writes `name` is sent, and may throw to stop the write
+   * (a stopping run); that error is thrown on as it is.
    */
-  putAll(values: Readonly<Record<string, string>>, pats?: Readonly<Record<string, PatToken>>): Promise<StoreWrite>;
+  putAll(values: Readonly<Record<string, string>>, options?: PutOptions): Promise<StoreWrite>;
   /** What the store holds now for each of `names`, compared with `written`. */
   check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>>;
   /** Checks, changing nothing, that `names` can be written; before any PAT is created. */
@@ -96,8 +103,9 @@ export class PipelineVariableStore implements Store {
     this.where = outputOnly ? 'secret output' : 'pipeline variable';
   }
 
-  putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
+  putAll(values: Readonly<Record<string, string>>, options: PutOptions = {}): Promise<StoreWrite> {
     for (const [name, value] of Object.entries(values)) {
+      options.before?.(name);
       this.sink.setSecret(value);
       if (!this.outputOnly) this.sink.setVariable(name, value, true, false);
       this.sink.setVariable(name, value, true, true);
@@ -128,13 +136,14 @@ export class VariableGroupStore implements Store {
     this.where = `variable group '${group.name}' (id ${group.id})`;
   }
 
-  async putAll(values: Readonly<Record<string, string>>): Promise<StoreWrite> {
+  async putAll(values: Readonly<Record<string, string>>, options: PutOptions = {}): Promise<StoreWrite> {
     let before: VariableGroup;
     try {
       before = await this.client.read(this.group);
     } catch (e) {
       throw new StoreWriteError(errorMessage(e), 'all', { cause: e });
     }
+    Object.keys(values).forEach((n) => options.before?.(n));
     try {
       const saved = await this.client.replace(before, values, this.identity);
       // An answer without the saved group leaves nothing to compare later writes against.
