@@ -16,7 +16,6 @@ import type { Agent, StopReason } from './agent';
 import type { RunContext } from './context';
 import { logOf, type Log } from './log';
 import { audit } from './audit';
-import { openVault } from './openKeyVault';
 import { openStore } from './openStore';
 import { readRefreshToken, saveRefreshToken } from './refreshToken';
 import { describe, finishRun, report } from './report';
@@ -118,7 +117,8 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   });
 
   // The vault's identity is the Azure Resource Manager connection's; its problems are bad input, found before sign-in.
-  const vault = cfg.keyVault ? openVault(ctx, http, network, setSecret) : undefined;
+  // Loaded only when used: the Key Vault client is a third of the bundle, and most runs never need it.
+  const vault = cfg.keyVault ? (await import('./openKeyVault')).openVault(ctx, http, network, setSecret) : undefined;
   let auth = cfg.auth;
   const rtSecret = cfg.keyVault?.refreshTokenSecret;
   if (vault && rtSecret) {

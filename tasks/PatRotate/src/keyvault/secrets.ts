@@ -10,41 +10,9 @@ import type { NetworkSettings } from '../net/network';
 import { parseRetryAfter } from '../net/network';
 import { sleep } from '../time';
 import { vaultHttpClient } from './vaultHttp';
+import { VaultError, type LatestSecret, type SecretFacts } from './vaultTypes';
 
-/** What a PAT's secret version carries besides its value: Key Vault shows the expiry, tags say which PAT it is. */
-export interface SecretFacts {
-  /** exp: Key Vault shows it and raises SecretNearExpiry events. */
-  expiresOn?: Date;
-  contentType: string;
-  tags: Record<string, string>;
-}
-
-export const PAT_CONTENT_TYPE = 'application/vnd.azure-devops.pat';
-
-export interface LatestSecret {
-  value: string;
-  version: string;
-  tags: Readonly<Record<string, string>>;
-}
-
-export type VaultErrorKind = 'forbidden' | 'conflict' | 'notFound' | 'unauthorized' | 'retryable' | 'other';
-
-export class VaultError extends Error {
-  override readonly name = 'VaultError';
-  constructor(
-    readonly kind: VaultErrorKind,
-    message: string,
-    readonly details: {
-      status?: number;
-      retryAfterMs?: number;
-      /** A write that was sent and got no answer: it may have landed, or still land. */
-      unanswered?: boolean;
-      cause?: unknown;
-    } = {},
-  ) {
-    super(message, { cause: details.cause });
-  }
-}
+export { PAT_CONTENT_TYPE, VaultError, type LatestSecret, type SecretFacts, type VaultErrorKind } from './vaultTypes';
 
 const SOFT_DELETED =
   'was deleted and is kept for recovery (soft-delete): recover it (az keyvault secret recover) or purge it (az keyvault secret purge), or choose another secret name.';

@@ -1,7 +1,8 @@
 // The store of target keyVault (and of refreshTokenSecret): each value is a new version of its own Key Vault secret,
 // expiring with its PAT and tagged with which PAT it is. See rotation/stores.ts for the Store contract.
 import type { PatToken } from '../ado/types';
-import { PAT_CONTENT_TYPE, VaultError, type SecretFacts, type VaultSecrets } from '../keyvault/secrets';
+import type { VaultSecrets } from '../keyvault/secrets';
+import { PAT_CONTENT_TYPE, VaultError, type SecretFacts } from '../keyvault/vaultTypes';
 import { errorMessage } from '../errorMessage';
 import { mapPool } from './pool';
 import { STORE_RETRY_MS, StoreWriteError, type Held, type PutOptions, type Store, type StoreWrite } from './stores';
