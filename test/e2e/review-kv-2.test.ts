@@ -75,7 +75,7 @@ describe('e2e: Key Vault review 2 (the fixes)', function () {
   // both were left live": a new PAT that no version of the vault ever held is left live (an orphan the user must
   // revoke by hand). Before c7ac532 a 429 was "not landed" and the PAT was rolled back. Each settle read also waits
   // through its own retries (Retry-After, up to 30 s each, one name after another), so a throttled bulk run crawls.
-  it('DEFECT B: writes refused with 429 and a throttled settle read leave a never-stored PAT live', async () => {
+  it('review 2B (fixed): writes refused with 429 and a throttled settle read leave a never-stored PAT live', async () => {
     const x = (v = await vaultWorld('secret'));
     const old = x.addPat('deploy', 1);
     x.emu.faults.add({
@@ -112,7 +112,7 @@ describe('e2e: Key Vault review 2 (the fixes)', function () {
   // saved to refreshTokenSecret nor handed on as the refreshToken output, and the stop message says nothing about
   // it (state.savingRefreshToken is set only later). The next run reads a used refresh token and fails until the
   // interactive deviceCode bootstrap is run again.
-  it('DEFECT C: a cancel during the sign-in burns the refresh token kept in the vault without a word', async () => {
+  it('review 2C (fixed): a cancel during the sign-in burns the refresh token kept in the vault without a word', async () => {
     const x = (v = await vaultWorld('secret'));
     x.addPat('deploy', 1);
     const inputs = x.vaultInputs({ displayName: 'deploy', target: 'none' });

@@ -5,6 +5,7 @@ import { verifyPat } from '../ado/connection';
 import { AdoHttp } from '../ado/http';
 import { PatClient } from '../ado/pats';
 import type { Credential } from '../ado/types';
+import type { SignedIn } from '../auth/types';
 import { ServiceEndpointClient } from '../ado/serviceEndpoints';
 import { VariableGroupClient } from '../ado/variableGroups';
 import { signIn } from '../auth/signIn';
@@ -32,6 +33,8 @@ interface RunState {
   knownIds: ReadonlySet<string>;
   /** The group the rolled refresh token is being saved to, while that save is under way. */
   savingRefreshToken?: string;
+  /** The sign-in under way: Entra may be redeeming the refresh token (and rolling it) right now. */
+  signingIn?: Promise<SignedIn>;
 }
 
 /** Runs the task to its result; resolves once the result is set, after a stop too. */
@@ -47,6 +50,7 @@ export function run(agent: Agent): Promise<void> {
         ? undefined
         : (stopped ??= (async () => {
             const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
+            if (state.signingIn) lines.push(await stoppedSigningIn(agent, state.signingIn));
             if (state.savingRefreshToken)
               lines.push(
                 `The new refresh token may not be saved in ${state.savingRefreshToken}: it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`,
@@ -131,7 +135,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   ledger.check();
 
   log.section('Sign in to Microsoft Entra');
-  const signedIn = await signIn(auth, {
+  state.signingIn = signIn(auth, {
     network,
     setSecret,
     warn: log.warn,
@@ -139,6 +143,8 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
     debug: log.debug,
     now: () => new Date(),
   });
+  const signedIn = await state.signingIn;
+  state.signingIn = undefined;
   const who = signedIn.user.upn ?? signedIn.user.oid ?? '?';
   ledger.check(); // each step begins only if the run was not stopped meanwhile
   log.info(`Signed in as ${who} (method ${cfg.auth.method}).`);
@@ -245,6 +251,28 @@ function jobCredential(agent: Agent, input: string, setSecret: (value: string) =
     );
   setSecret(token);
   return { kind: 'bearer', token };
+}
+
+/**
+ * A stop while signing in: Entra may redeem the refresh token (it works once) and answer with a new one. That answer
+ * is awaited (within the stop's deadline) and handed on as the secret output, so the new token is not lost unsaid.
+ */
+async function stoppedSigningIn(agent: Agent, signing: Promise<SignedIn>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STOP_DEADLINE_MS)));
+  const rolled = await Promise.race([
+    signing.then(
+      (s) => s.rolledRefreshToken,
+      () => undefined,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (!rolled)
+    return 'The run stopped while signing in: Entra may have redeemed the refresh token; if the next run reports a used refresh token, run the deviceCode bootstrap again.';
+  agent.setSecret(rolled);
+  agent.setVariable('refreshToken', rolled, true, true);
+  return "The run stopped while signing in, after Entra rolled the refresh token: the new one was not saved; it is in this step's secret output refreshToken. If the next run reports a used refresh token, save that one where the runs read it, or run the deviceCode bootstrap again.";
 }
 
 /** Where the rolled refresh token is being saved, for a stop's message. */

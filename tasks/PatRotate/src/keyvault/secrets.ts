@@ -101,18 +101,18 @@ export class VaultSecrets {
     });
   }
 
-  /** Whether `name` is soft-deleted; undefined when the identity may not see deleted secrets (list permission). */
+  /**
+   * Whether `name` is soft-deleted. Only a better message rides on it (writing a deleted name fails with 409 and is
+   * rolled back anyway), so anything but a clear answer (403, a vault without soft-delete, a gateway, 5xx) is
+   * undefined: carry on.
+   */
   private async isDeleted(name: string): Promise<boolean | undefined> {
-    return this.read(`checking whether secret '${name}' is deleted`, async () => {
-      try {
-        await this.client.getDeletedSecret(name);
-        return true;
-      } catch (e) {
-        if (e instanceof RestError && e.statusCode === 404) return false;
-        if (e instanceof RestError && e.statusCode === 403) return undefined;
-        throw e;
-      }
-    });
+    try {
+      await this.client.getDeletedSecret(name);
+      return true;
+    } catch (e) {
+      return e instanceof RestError && e.statusCode === 404 ? false : undefined;
+    }
   }
 
   private async read<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -49,17 +49,25 @@ export class KeyVaultStore implements Store {
     if (halted) throw halted.error;
     if (failures.size === 0) return written;
     const notLanded = new Set<string>();
-    const landed: string[] = [];
     let retryAfterMs: number | undefined;
     for (const [name, e] of failures) {
       if (e.kind === 'retryable') retryAfterMs = Math.max(retryAfterMs ?? 0, e.details.retryAfterMs ?? STORE_RETRY_MS);
-      // Any failed write may have been applied (a gateway can answer 401, 403 or 408 after forwarding it): the
-      // latest version says. Ours → landed. Another value → not landed, unless the write got no answer at all (it
-      // may still land). Unreadable → unknown (written again if a retry follows).
-      const found = await this.vault.latest(name).catch(() => null);
-      if (found !== null && found?.value === values[name]) landed.push(name);
-      else if (found !== null && !e.details.unanswered) notLanded.add(name);
+      // Throttled: refused unread, nothing was written.
+      if (e.details.status === 429) notLanded.add(name);
     }
+    // Any other failed write may have been applied (a gateway can answer 401, 403 or 408 after forwarding it): the
+    // latest version says. Ours → landed. Another value → not landed, unless the write got no answer at all (it
+    // may still land). Unreadable → unknown (written again if a retry follows).
+    const landed: string[] = [];
+    await mapPool(
+      [...failures.keys()].filter((n) => !notLanded.has(n)),
+      this.concurrency,
+      async (name) => {
+        const found = await this.vault.latest(name).catch(() => null);
+        if (found !== null && found?.value === values[name]) landed.push(name);
+        else if (found !== null && !failures.get(name)!.details.unanswered) notLanded.add(name);
+      },
+    );
     const first = [...failures.values()][0];
     throw new StoreWriteError(
       failures.size === 1 ? first.message : `${first.message} (and ${failures.size - 1} more)`,
