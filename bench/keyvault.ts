@@ -38,8 +38,9 @@ export async function keyVaultBulk(say: (text?: string) => void): Promise<void> 
       const inFlight = Math.max(...puts.map((p) => puts.filter((q) => q.at <= p.at && q.at > p.at - LATENCY).length));
       const perPat = v.emu.log.length / N;
       // Ideal: sign-in and reads before the first create (~12 requests), then per PAT on `concurrency` lanes: the
-      // vault preflight (read, permission probe), create, verify, vault write, read back, revoke.
-      const ideal = (12 + 7 * Math.ceil(N / concurrency)) * LATENCY;
+      // vault preflight (read, deleted check of a new name, permission probe), create, verify, vault write, read
+      // back, revoke.
+      const ideal = (12 + 8 * Math.ceil(N / concurrency)) * LATENCY;
       rows.push([concurrency, ms(run.wallMs), ms(ideal), ratio(run.wallMs / ideal), perPat.toFixed(2), inFlight]);
     } finally {
       await v.close();
@@ -49,7 +50,7 @@ export async function keyVaultBulk(say: (text?: string) => void): Promise<void> 
     table(['concurrency', 'wall', 'ideal', 'wall / ideal', 'requests per PAT', 'vault writes in flight (max)'], rows),
   );
   say(
-    'Ideal = (12 requests before the first create + 7 × ceil(N/c): vault read and permission probe, create, verify, vault write, read back, revoke) × 40 ms; the wall includes node start-up (~100 ms) and the rival check after the creates.',
+    'Ideal = (12 requests before the first create + 8 × ceil(N/c): vault read, deleted check (new names only), permission probe, create, verify, vault write, read back, revoke) × 40 ms; the wall includes node start-up (~100 ms) and the rival check after the creates.',
   );
   say('');
 }

@@ -157,9 +157,10 @@ describe('e2e: Key Vault review 2 (the fixes)', function () {
     let task: TaskHandle | undefined;
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
+    // The secret exists, so the preflight's last step is the permission probe (PATCH of a version that cannot exist).
     x.emu.faults.add({
-      method: 'GET',
-      path: `/deletedsecrets/${RT_SECRET}`,
+      method: 'PATCH',
+      path: new RegExp(`^/secrets/${RT_SECRET}/0{32}$`),
       action: { kind: 'hold', until: released, onHeld: () => task?.signal('SIGTERM') },
     });
     const run = await x.run(inputs, x.env, { onStart: (t) => (task = t) });

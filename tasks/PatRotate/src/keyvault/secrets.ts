@@ -86,9 +86,10 @@ export class VaultSecrets {
    * fine), then updates a version that cannot exist (Key Vault checks the permission first: 404 means allowed).
    */
   async preflight(name: string): Promise<void> {
-    await this.latest(name);
+    const found = await this.latest(name);
     // A soft-deleted name cannot be written (409) until it is recovered or purged: say so before anything changes.
-    if (await this.isDeleted(name))
+    // (A name with a current version is not deleted: only an absent one is asked about.)
+    if (found === undefined && (await this.isDeleted(name)))
       throw new VaultError('conflict', `Key Vault ${this.url}: secret '${name}' ${SOFT_DELETED}`);
     await this.read(`checking that ${this.identity} may set secret '${name}'`, async () => {
       try {
