@@ -377,4 +377,36 @@ describe('e2e: Key Vault', function () {
     assert.ok(!v.emu.log.some((e) => e.vault === 'elsewhere-kv'), 'nothing reached the other host');
     assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
   });
+  it('renew: the secret holding the PAT gets its expiry moved with it (readers skip expired secrets)', async () => {
+    const v = await open('wif');
+    const pat = v.addPat('deploy', 2);
+    const other = v.addPat('other', 2);
+    const oldExp = Math.floor(pat.validTo.getTime() / 1000);
+    v.emu.state.setVaultSecret(VAULT, 'deploy', pat.token, {
+      exp: oldExp,
+      tags: { authorizationId: pat.authorizationId },
+    });
+    v.emu.state.setVaultSecret(VAULT, 'other', 'someone-elses-value', { exp: oldExp, tags: { authorizationId: 'x' } });
+    const run = await v.run(
+      {
+        ...v.signIn(),
+        operation: 'renew',
+        displayName: '*',
+        validityDays: '60',
+        azureSubscription: v.connectionId,
+        keyVaultName: v.vaultUrl,
+        target: 'keyVault',
+      },
+      v.env,
+    );
+    assertResult(run, 'Succeeded');
+    assert.ok(pat.validTo.getTime() > Date.now() + 59 * 86_400_000, 'the PAT was renewed');
+    const [version, ...more] = v.versions('deploy');
+    assert.equal(more.length, 0, 'no new version: the value is the same');
+    assert.equal(version.exp, Math.floor(pat.validTo.getTime() / 1000));
+    assert.equal(version.value, pat.token);
+    assert.equal(v.versions('other')[0].exp, oldExp, 'a secret holding another PAT is left as it is');
+    assert.ok(other.validTo.getTime() > Date.now() + 59 * 86_400_000);
+    assert.match(run.stdout, /secret 'other' holds another PAT: its expiry was left as it is/);
+  });
 });

@@ -156,6 +156,12 @@ describe('Key Vault secret names in a plan', () => {
     );
   });
 
+  it('names the secret of a renewed PAT, whose expiry follows it', () => {
+    const { actions } = plan(input({ operation: 'renew' }), [pat('ci.one')], NOW);
+    assert.equal(actions[0].kind, 'renew');
+    assert.equal(actions[0].kind === 'renew' ? actions[0].variableName : undefined, 'PAT-ci-one');
+  });
+
   it('refuses a secret name longer than 127 characters', () => {
     throwsInput(() => plan(input(), [pat(`ci${'x'.repeat(130)}`)], NOW), 'secretName', /127/);
   });

@@ -28,7 +28,9 @@ export async function openStore(
   vault?: VaultSecrets,
 ): Promise<OpenedStore | undefined> {
   const target = cfg.target;
-  if (cfg.operation === 'list' || cfg.operation === 'renew' || cfg.operation === 'revoke') return undefined;
+  if (cfg.operation === 'list' || cfg.operation === 'revoke') return undefined;
+  // A renewed PAT keeps its value: only a vault, which records each PAT's expiry, has anything to update.
+  if (cfg.operation === 'renew' && target.kind !== 'keyVault') return undefined;
   // target none: the new PAT goes to the secret output `token` as soon as it is verified, like any store.
   if (target.kind === 'none') return { store: new PipelineVariableStore(agent, true), protectedVariables: [] };
   if (target.kind === 'variable') return { store: new PipelineVariableStore(agent), protectedVariables: [] };

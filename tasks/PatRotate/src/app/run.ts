@@ -183,7 +183,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   if (actions.length === 0) log.warn('No PAT matches the selection: nothing to do.');
   // Every place a new PAT will be written can be written, before the first PAT is created (a dry run checks too).
   const names = actions.flatMap((a) =>
-    (a.kind === 'create' || a.kind === 'rotate') && a.variableName ? [a.variableName] : [],
+    (a.kind === 'create' || a.kind === 'rotate' || a.kind === 'renew') && a.variableName ? [a.variableName] : [],
   );
   if (opened?.store.preflight && names.length > 0) await opened.store.preflight(names);
   ledger.check();

@@ -81,6 +81,15 @@ export class VaultSecrets {
     }
   }
 
+  /** Moves the expiry of one version (a renewed PAT's secret). One attempt. */
+  async setExpiry(name: string, version: string, expiresOn: Date): Promise<void> {
+    try {
+      await this.client.updateSecretProperties(name, version, { expiresOn });
+    } catch (e) {
+      throw this.explain(`updating the expiry of secret '${name}'`, e, true);
+    }
+  }
+
   /**
    * Proves, without changing anything, that the identity may read `name` and change secrets: reads it (absent is
    * fine), then updates a version that cannot exist (Key Vault checks the permission first: 404 means allowed).

@@ -18,7 +18,8 @@ export type Action =
       variableName?: string;
       retire: RetireMode;
     }
-  | { kind: 'renew'; pat: ListedPat; validTo: Date }
+  /** `variableName`: the Key Vault secret holding this PAT, whose expiry follows the renewal (target keyVault). */
+  | { kind: 'renew'; pat: ListedPat; validTo: Date; variableName?: string }
   | { kind: 'revoke'; pat: ListedPat }
   | { kind: 'list'; pat: ListedPat }
   | { kind: 'skip'; pat: ListedPat; reason: string; supersededBy?: string };

@@ -43,6 +43,7 @@ async function runOne(outcome: Outcome, deps: ExecuteDeps & { ledger: Ledger }):
           level: 'info',
           text: `Renewed ${action.pat.authorizationId}: valid to ${outcome.pat.validTo.toISOString()} (was ${action.pat.validTo.toISOString()}).`,
         });
+        if (action.variableName && deps.store?.extendExpiry) await followExpiry(outcome, action.variableName, deps);
         return;
       case 'revoke':
         deps.ledger.check();
@@ -55,5 +56,31 @@ async function runOne(outcome: Outcome, deps: ExecuteDeps & { ledger: Ledger }):
   } catch (e) {
     outcome.result = 'failed';
     notes.push({ level: 'error', text: errorMessage(e) });
+  }
+}
+
+/**
+ * The store's expiry of a renewed PAT follows it (Key Vault: readers such as AzureKeyVault@2 skip expired secrets).
+ * The PAT is renewed either way: a failure here is a warning.
+ */
+async function followExpiry(outcome: Outcome, name: string, deps: ExecuteDeps): Promise<void> {
+  const { store } = deps;
+  const pat = outcome.pat!;
+  try {
+    const result = await store!.extendExpiry!(name, pat.authorizationId, pat.validTo);
+    outcome.notes.push(
+      result === 'extended'
+        ? { level: 'info', text: `The expiry of ${store!.where} secret '${name}' now follows it.` }
+        : {
+            level: 'info',
+            text: `${store!.where} secret '${name}' ${result === 'missing' ? 'does not exist' : 'holds another PAT'}: its expiry was left as it is.`,
+          },
+    );
+  } catch (e) {
+    outcome.result = 'succeededWithIssues';
+    outcome.notes.push({
+      level: 'warning',
+      text: `Renewed, but the expiry of ${store!.where} secret '${name}' was not updated (${errorMessage(e)}): readers that skip expired secrets may stop seeing it after ${outcome.action.kind === 'renew' ? outcome.action.pat.validTo.toISOString() : '?'}; update it by hand.`,
+    });
   }
 }

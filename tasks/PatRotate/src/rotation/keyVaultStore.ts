@@ -24,6 +24,18 @@ export class KeyVaultStore implements Store {
     this.where = `Key Vault ${vault.url}`;
   }
 
+  async extendExpiry(
+    name: string,
+    authorizationId: string,
+    validTo: Date,
+  ): Promise<'extended' | 'holdsAnother' | 'missing'> {
+    const latest = await this.vault.latest(name);
+    if (!latest) return 'missing';
+    if (latest.tags.authorizationId?.toLowerCase() !== authorizationId.toLowerCase()) return 'holdsAnother';
+    await this.vault.setExpiry(name, latest.version, validTo);
+    return 'extended';
+  }
+
   async preflight(names: readonly string[]): Promise<void> {
     await mapPool([...names], this.concurrency, (n) => this.vault.preflight(n));
   }

@@ -44,6 +44,11 @@ export interface Store {
   check(names: readonly string[], written: StoreWrite): Promise<Map<string, Held>>;
   /** Checks, changing nothing, that `names` can be written; before any PAT is created. */
   preflight?(names: readonly string[]): Promise<void>;
+  /**
+   * A renewed PAT (same value, later validTo): the store's record of its expiry follows, when the store keeps one and
+   * still holds that PAT (Key Vault: the latest version's `exp`, if its authorizationId tag is this PAT's).
+   */
+  extendExpiry?(name: string, authorizationId: string, validTo: Date): Promise<'extended' | 'holdsAnother' | 'missing'>;
 }
 
 /**

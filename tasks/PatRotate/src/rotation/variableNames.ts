@@ -6,7 +6,8 @@ import { isOutputName, OUTPUT_CLASH, reservedVariableName, sameVariable } from '
 import type { Action, PlanInput } from './actions';
 
 /** Where each new PAT goes (a copy of each action, with its variable name). Every new value needs a place of its own. */
-export function withVariableNames(input: PlanInput, actions: Action[]): Action[] {
+export function withVariableNames(input: PlanInput, planned: Action[]): Action[] {
+  let actions = planned;
   const producing = actions.filter(
     (a): a is Extract<Action, { kind: 'create' | 'rotate' }> => a.kind === 'create' || a.kind === 'rotate',
   );
@@ -33,6 +34,12 @@ export function withVariableNames(input: PlanInput, actions: Action[]): Action[]
   }
   const template = input.target.variableName;
   const vault = input.target.kind === 'keyVault';
+  if (vault) {
+    // A renewed PAT keeps its value, and its secret's expiry follows it: the secret is named as a rotation's would be.
+    actions = actions.map((a) =>
+      a.kind === 'renew' ? { ...a, variableName: secretNameFor(template, a.pat.displayName) } : a,
+    );
+  }
   const inputName = vault ? 'secretName' : 'variableName';
   if (bulk && !template.includes('{displayName}') && producing.length > 0) {
     throw new ConfigError(
