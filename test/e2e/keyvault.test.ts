@@ -1,6 +1,7 @@
 // target keyVault and refreshTokenSecret: new PATs as Key Vault secret versions, written with an Azure Resource
 // Manager connection's identity (never the user's), read back before the old PAT is retired.
 import assert from 'node:assert/strict';
+import { startConnectProxy } from '../helpers/connectProxy';
 import { assertResult, live, patApiCalls } from './world';
 import { RT_SECRET, VAULT, vaultWorld, type Scheme, type VaultWorld } from './vaultWorld';
 
@@ -408,5 +409,33 @@ describe('e2e: Key Vault', function () {
     assert.equal(v.versions('other')[0].exp, oldExp, 'a secret holding another PAT is left as it is');
     assert.ok(other.validTo.getTime() > Date.now() + 59 * 86_400_000);
     assert.match(run.stdout, /secret 'other' holds another PAT: its expiry was left as it is/);
+  });
+  it("goes through the agent's authenticating proxy to the vault, Entra and the OIDC endpoint (the real bundle)", async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    const proxy = await startConnectProxy({ username: 'proxyuser', password: 'proxy-pass-123456' });
+    try {
+      const run = await v.spawn(v.vaultInputs({ displayName: 'deploy' }), {
+        ...v.env,
+        AGENT_PROXYURL: proxy.url,
+        AGENT_PROXYUSERNAME: 'proxyuser',
+        SECRET_AGENT_PROXYPASSWORD: 'proxy-pass-123456',
+      });
+      assertResult(run, 'Succeeded');
+      const vaultPort = new URL(v.vaultUrl).port;
+      const emuPort = new URL(v.emu.url).port;
+      assert.ok(proxy.tunnels.every((t) => t.authorized && t.user === 'proxyuser'));
+      assert.ok(
+        proxy.tunnels.some((t) => t.target.endsWith(`:${vaultPort}`)),
+        'the vault through the proxy',
+      );
+      assert.ok(
+        proxy.tunnels.some((t) => t.target.endsWith(`:${emuPort}`)),
+        'Entra and Azure DevOps through the proxy',
+      );
+      assert.equal(v.versions('deploy')[0].value, live(v, 'deploy')[0].token);
+    } finally {
+      await proxy.close();
+    }
   });
 });
