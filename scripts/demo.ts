@@ -10,14 +10,15 @@
 // and the state before and after. Exits non-zero when the rotation did not succeed.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { seedDemo, type DemoSeed } from '../test/emulator/demo-seed';
 import {
-  start,
-  type Emulator,
-  type PatRecord,
-  type SecretVersionRecord,
-  type VariableGroupRecord,
-} from '../test/emulator';
+  DEMO_RT_SECRET as RT_SECRET,
+  DEMO_VAULT as KV_NAME,
+  seedDemo,
+  seedDemoVault,
+  type DemoSeed,
+  type DemoVault,
+} from '../test/emulator/demo-seed';
+import { start, type Emulator, type PatRecord, type VariableGroupRecord } from '../test/emulator';
 import { BUNDLE, REPO_ROOT, runTask, type TaskRun } from '../test/helpers/runTask';
 import { daysAgoText, daysLeftText } from '../tasks/PatRotate/src/rotation/days';
 import { palette, renderLog as render, table } from './log-render';
@@ -123,61 +124,6 @@ function printRun(title: string, inputs: Record<string, string>, run: TaskRun, i
   );
 }
 
-const KV_NAME = 'contoso-kv';
-const RT_SECRET = 'PatRotate-RefreshToken';
-
-interface DemoVault {
-  url: string;
-  connectionId: string;
-  /** What the agent gives the task for the connection (ENDPOINT_*, the job token, System.OidcRequestUri). */
-  env: Record<string, string>;
-  versions(name: string): SecretVersionRecord[];
-  names(): string[];
-}
-
-/**
- * A vault, an Azure Resource Manager service connection with workload identity federation (an app whose federated
- * credential trusts this project's OIDC tokens for that connection) with the Key Vault Secrets Officer role, and the
- * refresh token moved into the vault.
- */
-async function keyVaultSetup(emu: Emulator, seed: DemoSeed, refreshToken: string): Promise<DemoVault> {
-  const st = emu.state;
-  const vault = await emu.addVault(KV_NAME);
-  const connection = st.addEndpoint(seed.org.name, seed.project.name, {
-    name: 'kv-connection',
-    type: 'azurerm',
-    url: 'https://management.azure.com/',
-    scheme: 'WorkloadIdentityFederation',
-    parameters: {},
-  });
-  const app = st.addApp({
-    displayName: 'patrotate-kv-writer',
-    federated: [
-      {
-        issuer: st.oidcIssuer(seed.org.name),
-        subject: st.federatedSubject(seed.org.name, seed.project.name, 'kv-connection'),
-      },
-    ],
-  });
-  st.grantVault(KV_NAME, app.objectId, 'officer');
-  st.setVaultSecret(KV_NAME, RT_SECRET, refreshToken);
-  const id = connection.id;
-  return {
-    url: vault.url,
-    connectionId: id,
-    env: {
-      [`ENDPOINT_AUTH_SCHEME_${id}`]: 'WorkloadIdentityFederation',
-      [`ENDPOINT_AUTH_PARAMETER_${id}_SERVICEPRINCIPALID`]: app.clientId,
-      [`ENDPOINT_AUTH_PARAMETER_${id}_TENANTID`]: st.tenantId,
-      [`ENDPOINT_DATA_${id}_ENVIRONMENTAUTHORITYURL`]: `${emu.url}/`,
-      ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: st.issueJobToken(),
-      SYSTEM_OIDCREQUESTURI: emu.oidcRequestUri(seed.org.name, seed.project.name),
-    },
-    versions: (name) => st.vault(KV_NAME)?.secrets[name.toLowerCase()]?.versions ?? [],
-    names: () => Object.values(st.vault(KV_NAME)?.secrets ?? {}).map((x) => x.name),
-  };
-}
-
 function printVault(kv: DemoVault): void {
   out(`  Key Vault '${KV_NAME}' (${kv.url}):`);
   const rows = kv
@@ -267,7 +213,7 @@ async function main(): Promise<number> {
     );
 
     // Run 3: Key Vault. The refresh token moves into the vault; the connection's identity writes the vault.
-    const kv = await keyVaultSetup(emu, seed, seed.group.variables['PatRotate.RefreshToken']?.value ?? '');
+    const kv = await seedDemoVault(emu, seed, seed.group.variables['PatRotate.RefreshToken']?.value ?? '');
     const rtVersionsBefore = kv.versions(RT_SECRET).length;
     const kvInputs = {
       organization: common.organization,

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { start, type Emulator } from '../test/emulator';
-import { seedDemo } from '../test/emulator/demo-seed';
+import { DEMO_RT_SECRET, seedDemo, seedDemoVault } from '../test/emulator/demo-seed';
 import { BUNDLE, envName, parseCommands, REPO_ROOT } from '../test/helpers/runTask';
 import { Masker, palette, renderLine } from './log-render';
 
@@ -126,11 +126,19 @@ export function parseArgs(argv: string[], known: Set<string>): Options {
   return o;
 }
 
-/** Task inputs and agent variables for a run against the emulator: its organization, authority and demo user. */
-function emulatorRun(
+/**
+ * Task inputs and agent variables for a run against the emulator: its organization, authority and demo user; with
+ * target keyVault or refreshTokenSecret, also the demo vault and its workload identity federation connection.
+ */
+async function emulatorRun(
   emu: Emulator,
   o: Options,
-): { inputs: Map<string, string>; env: Record<string, string>; notes: string[]; user: { oid: string; upn: string } } {
+): Promise<{
+  inputs: Map<string, string>;
+  env: Record<string, string>;
+  notes: string[];
+  user: { oid: string; upn: string };
+}> {
   const seed = seedDemo(emu);
   const inputs = new Map(o.inputs);
   const org = inputs.get('organization') ?? seed.org.name;
@@ -155,6 +163,21 @@ function emulatorRun(
   }
   if (method === 'accessToken' && !inputs.has('accessToken'))
     inputs.set('accessToken', emu.state.issueAccessToken(seed.user.oid));
+  const notes = [
+    `emulator ${emu.url}: user ${seed.user.upn}, organization ${seed.org.name}, project ${seed.project.name}, variable group ${seed.group.name}`,
+    `PATs ${seed.pats.expiringSoon.displayName}, ${seed.pats.fresh.displayName}, ${seed.pats.expired.displayName} (expired); a fresh refresh token for this run`,
+  ];
+  let vaultEnv: Record<string, string> = {};
+  if (inputs.get('target')?.toLowerCase() === 'keyvault' || inputs.has('refreshTokenSecret')) {
+    // The demo vault, its connection and the agent's view of it, as in a pipeline; the refresh token is in it too.
+    const kv = await seedDemoVault(emu, seed, seed.refreshToken);
+    vaultEnv = kv.env;
+    if (!inputs.has('azureSubscription')) inputs.set('azureSubscription', kv.connectionId);
+    if (!inputs.has('keyVaultName')) inputs.set('keyVaultName', kv.url);
+    notes.push(
+      `vault ${kv.url} (connection ${kv.connectionId}, workload identity federation; secret ${DEMO_RT_SECRET} holds the refresh token)`,
+    );
+  }
   return {
     inputs,
     user: { oid: seed.user.oid, upn: seed.user.upn },
@@ -162,11 +185,9 @@ function emulatorRun(
       SYSTEM_TEAMPROJECT: seed.project.name,
       SYSTEM_COLLECTIONURI: `${emu.url}/${seed.org.name}/`,
       NODE_EXTRA_CA_CERTS: emu.caFile,
+      ...vaultEnv,
     },
-    notes: [
-      `emulator ${emu.url}: user ${seed.user.upn}, organization ${seed.org.name}, project ${seed.project.name}, variable group ${seed.group.name}`,
-      `PATs ${seed.pats.expiringSoon.displayName}, ${seed.pats.fresh.displayName}, ${seed.pats.expired.displayName} (expired); a fresh refresh token for this run`,
-    ],
+    notes,
   };
 }
 
@@ -278,7 +299,7 @@ async function main(argv: string[]): Promise<number> {
     const notes: string[] = [];
     if (o.emulator) {
       emu = await start();
-      const r = emulatorRun(emu, o);
+      const r = await emulatorRun(emu, o);
       ({ inputs, env } = r);
       notes.push(...r.notes);
       if (inputs.get('authMethod') === 'deviceCode') stopApproving = autoApproveDeviceCodes(emu, r.user, say);

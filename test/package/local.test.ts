@@ -63,6 +63,32 @@ describe('package: npm run local', function () {
     }
   });
 
+  it('--emulator with target keyVault rotates into the demo vault, the refresh token read from it', () => {
+    const r = local([
+      '--emulator',
+      '--operation',
+      'rotate',
+      '--input',
+      'displayName=release-bot',
+      '--input',
+      'rotateWithinDays=0',
+      '--input',
+      'target=keyVault',
+      '--input',
+      'refreshTokenSecret=PatRotate-RefreshToken',
+      '--input',
+      'refreshToken=',
+    ]);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stdout,
+      /Read the refresh token from https:\/\/127\.0\.0\.1:\d+ \(secret 'PatRotate-RefreshToken'\)/,
+    );
+    assert.match(r.stdout, /Stored in Key Vault https:\/\/127\.0\.0\.1:\d+ as 'release-bot' \(read back\)/);
+    assert.match(r.stdout, /Finishing: PatRotate: rotate release-bot {2}→ Succeeded/);
+    assert.doesNotMatch(`${r.stdout}${r.stderr}`, SECRET_SHAPES, 'a secret-shaped value in the output');
+  });
+
   it('takes inputs from a YAML step (--inputs), lets flags override them, and shows debug lines with --verbose', () => {
     const file = path.join(dir, 'rotate.yml');
     writeFileSync(
