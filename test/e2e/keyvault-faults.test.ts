@@ -177,16 +177,7 @@ describe('e2e: Key Vault store faults', function () {
       const old = v.addPat('deploy', 1);
       v.emu.state.setVaultSecret(VAULT, 'deploy', old.token);
       v.emu.faults.add(c.rule);
-      const run = await v.run(
-        {
-          ...v.signIn(),
-          displayName: 'deploy',
-          azureSubscription: v.connectionId,
-          keyVaultName: v.vaultUrl,
-          target: 'keyVault',
-        },
-        { ...v.env, PATROTATE_REQUESTTIMEOUTSECONDS: '5' },
-      );
+      const run = await v.run(v.intoVault(), { ...v.env, PATROTATE_REQUESTTIMEOUTSECONDS: '5' });
       const made = v.emu.state.pats(v.user.oid).filter((p) => p.authorizationId !== old.authorizationId);
       assert.equal(made.length, 1, `one new PAT (${c.label}): ${run.message}`);
       const latest = v

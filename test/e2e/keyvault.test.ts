@@ -61,17 +61,7 @@ describe('e2e: Key Vault', function () {
     it(`service principal with a ${scheme === 'cert' ? 'certificate' : 'secret'}: rotates into the vault`, async () => {
       const v = await open(scheme);
       v.addPat('deploy', 1);
-      const run = await v.run(
-        {
-          ...v.signIn(),
-          displayName: 'deploy',
-          azureSubscription: v.connectionId,
-          keyVaultName: v.vaultUrl,
-          target: 'keyVault',
-          secretName: 'PAT-{displayName}',
-        },
-        v.env,
-      );
+      const run = await v.run(v.intoVault({ secretName: 'PAT-{displayName}' }), v.env);
       assertResult(run, 'Succeeded');
       assert.equal(v.versions('PAT-deploy')[0].value, live(v, 'deploy')[0].token);
       assert.equal(v.emu.state.oidcTokens.length, 0, 'no OIDC token without workload identity');
@@ -81,16 +71,7 @@ describe('e2e: Key Vault', function () {
   it('managed identity (the real bundle, IMDS from the environment): rotates into the vault', async () => {
     const v = await open('msi');
     v.addPat('deploy', 1);
-    const run = await v.spawn(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.spawn(v.intoVault(), v.env);
     assertResult(run, 'Succeeded');
     assert.equal(v.versions('deploy')[0].value, live(v, 'deploy')[0].token);
     assert.ok(
@@ -111,16 +92,7 @@ describe('e2e: Key Vault', function () {
     const v = await open('wif', 'none');
     v.addPat('deploy', 1);
     const before = v.emu.state.snapshot();
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Failed');
     assert.match(run.message ?? '', /HTTP 403.*service principal [0-9a-f-]{36}.*Key Vault Secrets Officer/);
     assert.deepEqual(patApiCalls(v), ['GET'], 'only listed');
@@ -131,16 +103,7 @@ describe('e2e: Key Vault', function () {
     const v = await open('wif', 'user');
     v.addPat('deploy', 1);
     const before = v.emu.state.snapshot();
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Failed');
     assert.match(run.message ?? '', /may set secret 'deploy'.*HTTP 403.*Key Vault Secrets Officer/);
     assert.ok(!patApiCalls(v).includes('POST'), 'no PAT created');
@@ -152,16 +115,7 @@ describe('e2e: Key Vault', function () {
     v.addPat('deploy', 1);
     v.emu.state.softDeleteSecret(VAULT, 'deploy');
     const before = v.emu.state.snapshot();
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Failed');
     assert.match(
       run.message ?? '',
@@ -180,16 +134,7 @@ describe('e2e: Key Vault', function () {
       nth: 1,
       action: { kind: 'afterApply', then: { status: 500 } },
     });
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Succeeded');
     assert.equal(v.versions('deploy').length, 1, 'settled as landed: not written twice');
     assert.equal(live(v, 'deploy').length, 1);
@@ -205,16 +150,7 @@ describe('e2e: Key Vault', function () {
       action: { kind: 'status', status: 429, retryAfterSeconds: 1 },
     });
     const started = Date.now();
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Succeeded');
     assert.ok(Date.now() - started >= 1000, 'waited');
     assert.equal(v.versions('deploy').length, 1);
@@ -314,17 +250,7 @@ describe('e2e: Key Vault', function () {
     const old = v.addPat('deploy', 1);
     let cancel = (): void => undefined;
     v.emu.faults.add({ method: 'PUT', path: '/secrets/deploy', action: { kind: 'hold', onHeld: () => cancel() } });
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-      { onStart: (t) => (cancel = () => t.signal('SIGTERM')) },
-    );
+    const run = await v.run(v.intoVault(), v.env, { onStart: (t) => (cancel = () => t.signal('SIGTERM')) });
     assertResult(run, 'Failed');
     const fresh = v.emu.state.pats(v.user.oid).find((p) => p.authorizationId !== old.authorizationId);
     assert.ok(fresh && !fresh.revoked, 'the new PAT stays live: the write may still land');
@@ -363,16 +289,7 @@ describe('e2e: Key Vault', function () {
       nth: 2,
       action: { kind: 'redirect', location: `${elsewhere.url}/secrets/deploy/` },
     });
-    const run = await v.run(
-      {
-        ...v.signIn(),
-        displayName: 'deploy',
-        azureSubscription: v.connectionId,
-        keyVaultName: v.vaultUrl,
-        target: 'keyVault',
-      },
-      v.env,
-    );
+    const run = await v.run(v.intoVault(), v.env);
     assertResult(run, 'Failed');
     assert.match(run.message ?? '', /redirect to 127\.0\.0\.1:\d+, which is not followed/);
     assert.ok(!v.emu.log.some((e) => e.vault === 'elsewhere-kv'), 'nothing reached the other host');

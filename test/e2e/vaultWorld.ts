@@ -16,6 +16,8 @@ export interface VaultWorld extends World {
   env: Record<string, string>;
   /** Inputs of a rotation into the vault with refreshTokenSecret (the refresh token already in the vault). */
   vaultInputs(extra?: Record<string, string>): Record<string, string>;
+  /** Inputs of a rotation of 'deploy' into the vault, signing in with a refresh token input. */
+  intoVault(extra?: Record<string, string>): Record<string, string>;
   /** Every version of a secret, oldest first ([] when there is none). */
   versions(name: string): SecretVersionRecord[];
 }
@@ -101,6 +103,14 @@ export async function vaultWorld(
         ...extra,
       };
     },
+    intoVault: (extra: Record<string, string> = {}) => ({
+      ...w.signIn(),
+      displayName: 'deploy',
+      azureSubscription: id,
+      keyVaultName: vault.url,
+      target: 'keyVault',
+      ...extra,
+    }),
     versions: (name: string) => s.vault(VAULT)?.secrets[name.toLowerCase()]?.versions ?? [],
   });
 }
