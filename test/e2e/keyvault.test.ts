@@ -355,4 +355,19 @@ describe('e2e: Key Vault', function () {
       await proxy.close();
     }
   });
+  it('a run with nothing due still checks the vault, so a missing role shows on the nightly run', async () => {
+    const v = await open('wif', 'none');
+    v.addPat('deploy', 60);
+    const refused = await v.run(v.intoVault(), v.env);
+    assertResult(refused, 'Failed');
+    assert.match(refused.message ?? '', /HTTP 403.*Key Vault Secrets Officer/);
+    v.emu.state.grantVault(VAULT, v.app!.objectId, 'officer');
+    const fine = await v.run(v.intoVault(), v.env);
+    assertResult(fine, 'Succeeded');
+    assert.ok(
+      v.emu.log.some((e) => e.vault && e.method === 'PATCH' && e.status === 404),
+      'probed',
+    );
+    assert.deepEqual(patApiCalls(v), ['GET', 'GET'], 'only listed, twice');
+  });
 });

@@ -60,6 +60,16 @@ describe('Key Vault inputs', () => {
     rejects({ refreshToken: '' }, 'refreshToken', /refreshTokenSecret/);
   });
 
+  it('takes an undefined $(variable) in refreshToken as none given with refreshTokenSecret, and refuses it without', () => {
+    const c = parse({ ...BASE, ...KV, refreshToken: '$(PatRotate.RefreshToken)', refreshTokenSecret: 'PatRotate-RT' });
+    assert.equal(c.auth.refreshToken, undefined);
+    rejects(
+      { refreshToken: '$(PatRotate.RefreshToken)' },
+      'refreshToken',
+      /literal text \$\(PatRotate\.RefreshToken\): the pipeline has no such variable/,
+    );
+  });
+
   it('refuses what Key Vault would refuse, naming the input', () => {
     rejects({ ...KV, keyVaultName: '' }, 'keyVaultName', /needs the vault/);
     rejects({ ...KV, keyVaultName: 'kv' }, 'keyVaultName', /not a Key Vault name/);

@@ -238,7 +238,7 @@ function parseSignIn(text: Text, choice: Choice, int: Int, refreshFromVault: boo
     tenantId: text('tenantId', 'organizations'),
     clientId,
     clientSecret: text('clientSecret') || undefined,
-    refreshToken: text('refreshToken') || undefined,
+    refreshToken: refreshTokenInput(text('refreshToken'), refreshFromVault),
     username: text('username') || undefined,
     password: text('password') || undefined,
     accessToken: text('accessToken') || undefined,
@@ -277,4 +277,17 @@ function parseSignIn(text: Text, choice: Choice, int: Int, refreshFromVault: boo
 /** Two references to a variable group written the same way (ids and names can still meet at run time: see plan). */
 function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
   return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
+}
+
+/**
+ * The agent passes `$(Name)` through as text when the pipeline has no variable Name: with refreshTokenSecret that
+ * means "none given" (the vault's is read); without it, it is bad input rather than a token Entra would refuse.
+ */
+function refreshTokenInput(value: string, refreshFromVault: boolean): string | undefined {
+  if (!/^\$\([^()\s]+\)$/.test(value)) return value || undefined;
+  if (refreshFromVault) return undefined;
+  throw new ConfigError(
+    'refreshToken',
+    `is the literal text ${value}: the pipeline has no such variable. Define it (or link its variable group), or keep the refresh token in Key Vault with refreshTokenSecret.`,
+  );
 }

@@ -4,7 +4,9 @@
 import { AdoError } from '../ado/errors';
 import { unsupportedReason, withToken, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
-import { ConfigError } from '../config';
+import { ConfigError, type Config } from '../config';
+import { secretNameFor } from '../keyvault/names';
+import type { Action } from '../rotation/plan';
 import { errorMessage } from '../errorMessage';
 import type { VaultSecrets } from '../keyvault/secrets';
 import { ServiceEndpointStore } from '../rotation/endpointStore';
@@ -122,4 +124,17 @@ function linkedGroupError(group: VariableGroup, variableName: string): ConfigErr
     'variableGroup',
     `variable group '${group.name}' is linked to Azure Key Vault${vault ? ` '${vault}'` : ''}: its values come from the vault and cannot be written through the group. Write the vault instead: target: keyVault, keyVaultName: ${vault ?? '<the vault>'}, azureSubscription: ${connection ?? '<an Azure Resource Manager service connection>'}, secretName: ${secret} (the group then picks the new value up).`,
   );
+}
+
+/**
+ * The secrets the preflight checks: those this run writes; when it writes none (nothing due), the vault secret of the
+ * first selected PAT, so that a wrong vault or role shows on the nightly run, not first on the day a PAT is due.
+ */
+export function preflightNames(cfg: Config, actions: readonly Action[]): string[] {
+  const names = actions.flatMap((a) =>
+    (a.kind === 'create' || a.kind === 'rotate' || a.kind === 'renew') && a.variableName ? [a.variableName] : [],
+  );
+  const first = actions.find((a) => 'pat' in a);
+  if (names.length > 0 || cfg.target.kind !== 'keyVault' || !first || !('pat' in first)) return names;
+  return [secretNameFor(cfg.target.variableName, first.pat.displayName)];
 }

@@ -3,6 +3,7 @@
 // call. With refreshTokenSecret and an empty refreshToken input, the run reads it from the vault first.
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import type { SignedIn } from '../auth/types';
+import type { Agent } from './agent';
 import { ConfigError } from '../configError';
 import type { VaultSecrets } from '../keyvault/secrets';
 import { KeyVaultStore } from '../rotation/keyVaultStore';
@@ -83,4 +84,37 @@ export async function saveRefreshToken(
   if (result?.kind !== 'stored') throw failed(where, result?.why ?? '?');
   log.info(`Saved the new refresh token in variable group '${group.name}' as '${variableName}'.`);
   return { groupId: group.id, lateWrite: result.mayStillLand === true };
+}
+
+/**
+ * A stop while signing in: Entra may redeem the refresh token (it works once) and answer with a new one. That answer
+ * is awaited (within the stop's deadline) and handed on as the secret output, so the new token is not lost unsaid.
+ */
+export async function stoppedSigningIn(agent: Agent, signing: Promise<SignedIn>, deadlineMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
+  const rolled = await Promise.race([
+    signing.then(
+      (s) => s.rolledRefreshToken,
+      () => undefined,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (!rolled)
+    return 'The run stopped while signing in: Entra may have redeemed the refresh token; if the next run reports a used refresh token, run the deviceCode bootstrap again.';
+  agent.setSecret(rolled);
+  agent.setVariable('refreshToken', rolled, true, true);
+  return "The run stopped while signing in, after Entra rolled the refresh token: the new one was not saved; it is in this step's secret output refreshToken. If the next run reports a used refresh token, save that one where the runs read it, or run the deviceCode bootstrap again.";
+}
+
+/** Where the rolled refresh token is being saved, for a stop's message. */
+export function savingTo({ cfg }: RunContext, vaultUrl: string | undefined): string | undefined {
+  const places = [
+    cfg.keyVault?.refreshTokenSecret && vaultUrl
+      ? `secret '${cfg.keyVault.refreshTokenSecret}' in ${vaultUrl}`
+      : undefined,
+    cfg.refreshTokenStore ? `variable group '${cfg.refreshTokenStore.ref.group}'` : undefined,
+  ].filter((p) => p !== undefined);
+  return places.length > 0 ? places.join(' and ') : undefined;
 }

@@ -17,8 +17,8 @@ import type { Agent, StopReason } from './agent';
 import type { RunContext } from './context';
 import { logOf, type Log } from './log';
 import { audit } from './audit';
-import { openStore } from './openStore';
-import { readRefreshToken, saveRefreshToken } from './refreshToken';
+import { openStore, preflightNames } from './openStore';
+import { readRefreshToken, saveRefreshToken, savingTo, stoppedSigningIn } from './refreshToken';
 import { describe, finishRun, report } from './report';
 import { errorMessage } from '../errorMessage';
 
@@ -50,7 +50,7 @@ export function run(agent: Agent): Promise<void> {
         ? undefined
         : (stopped ??= (async () => {
             const lines = await state.ledger.stop(state.pats, STOP_DEADLINE_MS, state.knownIds);
-            if (state.signingIn) lines.push(await stoppedSigningIn(agent, state.signingIn));
+            if (state.signingIn) lines.push(await stoppedSigningIn(agent, state.signingIn, STOP_DEADLINE_MS));
             if (state.savingRefreshToken)
               lines.push(
                 `The new refresh token may not be saved in ${state.savingRefreshToken}: it is in this step's secret output refreshToken; if the next run reports a used refresh token, run the deviceCode bootstrap again.`,
@@ -182,9 +182,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   warnings.forEach((w) => log.warn(w));
   if (actions.length === 0) log.warn('No PAT matches the selection: nothing to do.');
   // Every place a new PAT will be written can be written, before the first PAT is created (a dry run checks too).
-  const names = actions.flatMap((a) =>
-    (a.kind === 'create' || a.kind === 'rotate' || a.kind === 'renew') && a.variableName ? [a.variableName] : [],
-  );
+  const names = preflightNames(cfg, actions);
   if (opened?.store.preflight && names.length > 0) await opened.store.preflight(names);
   ledger.check();
 
@@ -251,39 +249,6 @@ function jobCredential(agent: Agent, input: string, setSecret: (value: string) =
     );
   setSecret(token);
   return { kind: 'bearer', token };
-}
-
-/**
- * A stop while signing in: Entra may redeem the refresh token (it works once) and answer with a new one. That answer
- * is awaited (within the stop's deadline) and handed on as the secret output, so the new token is not lost unsaid.
- */
-async function stoppedSigningIn(agent: Agent, signing: Promise<SignedIn>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STOP_DEADLINE_MS)));
-  const rolled = await Promise.race([
-    signing.then(
-      (s) => s.rolledRefreshToken,
-      () => undefined,
-    ),
-    late,
-  ]);
-  clearTimeout(timer);
-  if (!rolled)
-    return 'The run stopped while signing in: Entra may have redeemed the refresh token; if the next run reports a used refresh token, run the deviceCode bootstrap again.';
-  agent.setSecret(rolled);
-  agent.setVariable('refreshToken', rolled, true, true);
-  return "The run stopped while signing in, after Entra rolled the refresh token: the new one was not saved; it is in this step's secret output refreshToken. If the next run reports a used refresh token, save that one where the runs read it, or run the deviceCode bootstrap again.";
-}
-
-/** Where the rolled refresh token is being saved, for a stop's message. */
-function savingTo({ cfg }: RunContext, vaultUrl: string | undefined): string | undefined {
-  const places = [
-    cfg.keyVault?.refreshTokenSecret && vaultUrl
-      ? `secret '${cfg.keyVault.refreshTokenSecret}' in ${vaultUrl}`
-      : undefined,
-    cfg.refreshTokenStore ? `variable group '${cfg.refreshTokenStore.ref.group}'` : undefined,
-  ].filter((p) => p !== undefined);
-  return places.length > 0 ? places.join(' and ') : undefined;
 }
 
 function capital(s: string): string {

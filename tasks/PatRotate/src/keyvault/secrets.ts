@@ -147,7 +147,10 @@ export class VaultSecrets {
     if (status === undefined || e.code === 'REDIRECT_REFUSED') {
       const code = e.code ?? '';
       if (e.code === 'REDIRECT_REFUSED') return new VaultError('other', `${at} failed: ${e.message}`, { cause: e });
-      return new VaultError('retryable', `${at} failed: ${code || e.message} (network error)`, {
+      const hint = NEVER_SENT.has(code)
+        ? ': check keyVaultName and that the agent can reach the vault (DNS, firewall, private endpoint)'
+        : '';
+      return new VaultError('retryable', `${at} failed: ${code || e.message} (network error${hint})`, {
         cause: e,
         unanswered: write && !NEVER_SENT.has(code),
       });
