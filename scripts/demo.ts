@@ -133,7 +133,7 @@ function printVault(kv: DemoVault): void {
         .versions(n)
         .map((v, i, all) => [
           n,
-          `${v.version.slice(0, 8)}…${i === all.length - 1 ? ' (latest)' : ''}`,
+          `${v.version.slice(0, 8)}…${i === all.length - 1 ? ' (latest)' : ''}${v.enabled ? '' : ' (disabled)'}`,
           v.exp ? new Date(v.exp * 1000).toISOString().slice(0, 10) : dim('-'),
           v.contentType ?? dim('-'),
           v.tags?.authorizationId ?? dim('-'),

@@ -41,6 +41,8 @@ describe('e2e: Key Vault', function () {
     assert.equal(rt.length, 2);
     assert.notEqual(rt[1].value, rtBefore);
     assert.equal(rt[1].contentType, 'application/vnd.microsoft.entra.refresh-token');
+    assert.equal(rt[0].enabled, false, 'the redeemed version is disabled once the rolled one is saved');
+    assert.equal(rt[1].enabled, true);
     assert.ok(!v.emu.log.some((e) => e.path.includes('variablegroups')), 'no variable group call');
     // Identities: the vault only ever saw the connection's app token; the PAT API only the user's.
     const vaultCalls = v.emu.log.filter((e) => e.vault);
@@ -167,11 +169,12 @@ describe('e2e: Key Vault', function () {
       v.emu.log.some((e) => e.vault && e.method === 'PATCH' && e.status === 404),
       'the set permission was probed',
     );
-    // Changes: only the rolled refresh token's new version (a dry run still saves it); the probe changed nothing.
+    // Changes: only the rolled refresh token's new version and the redeemed one disabled (a dry run still saves it);
+    // the probe changed nothing.
     const changes = v.emu.log.filter((e) => e.method !== 'GET' && !/oauth2|oidctoken/.test(e.path) && e.status < 400);
     assert.deepEqual(
-      changes.map((e) => `${e.method} ${e.path}`),
-      [`PUT /secrets/${RT_SECRET}`],
+      changes.map((e) => `${e.method} ${e.path.replace(/[0-9a-f]{32}$/, '{version}')}`),
+      [`PUT /secrets/${RT_SECRET}`, `PATCH /secrets/${RT_SECRET}/{version}`],
     );
     assert.deepEqual(
       v.emu.state.pats(v.user.oid).map((p) => p.revoked),
@@ -369,5 +372,24 @@ describe('e2e: Key Vault', function () {
       'probed',
     );
     assert.deepEqual(patApiCalls(v), ['GET', 'GET'], 'only listed, twice');
+  });
+  it('a redeemed refresh-token version that cannot be disabled is a warning, and the run goes on', async () => {
+    const v = await open('wif');
+    v.addPat('deploy', 1);
+    const inputs = v.vaultInputs({ displayName: 'deploy' });
+    const redeemed = v.versions(RT_SECRET)[0].version;
+    v.emu.faults.add({
+      method: 'PATCH',
+      path: `/secrets/${RT_SECRET}/${redeemed}`,
+      action: { kind: 'status', status: 403 },
+    });
+    const run = await v.run(inputs, v.env);
+    assert.ok(run.result === 'Succeeded' || run.result === 'SucceededWithIssues', run.message);
+    assert.ok(
+      run.warnings.some((w) => w.includes(`disabling it failed`) && w.includes(redeemed)),
+      run.warnings.join('\n'),
+    );
+    assert.equal(v.versions(RT_SECRET)[0].enabled, true);
+    assert.equal(v.versions('deploy')[0].value, live(v, 'deploy')[0].token);
   });
 });

@@ -4,6 +4,7 @@
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import type { SignedIn } from '../auth/types';
 import type { Agent } from './agent';
+import type { Log } from './log';
 import { ConfigError } from '../configError';
 import type { VaultSecrets } from '../keyvault/secrets';
 import { KeyVaultStore } from '../rotation/keyVaultStore';
@@ -19,7 +20,10 @@ export interface SavedRefreshToken {
 }
 
 /** The refresh token kept in Key Vault (refreshTokenSecret), for a run whose refreshToken input is empty. */
-export async function readRefreshToken({ agent, cfg, log }: RunContext, vault: VaultSecrets): Promise<string> {
+export async function readRefreshToken(
+  { agent, cfg, log }: RunContext,
+  vault: VaultSecrets,
+): Promise<{ value: string; version: string }> {
   const name = cfg.keyVault?.refreshTokenSecret ?? '';
   const found = await vault.latest(name);
   if (!found?.value.trim())
@@ -29,7 +33,7 @@ export async function readRefreshToken({ agent, cfg, log }: RunContext, vault: V
     );
   agent.setSecret(found.value);
   log.info(`Read the refresh token from ${vault.url} (secret '${name}').`);
-  return found.value.trim();
+  return { value: found.value.trim(), version: found.version };
 }
 
 /** Saves the rolled refresh token, read back. */
@@ -38,6 +42,8 @@ export async function saveRefreshToken(
   signedIn: SignedIn,
   groups: VariableGroupClient,
   vault: VaultSecrets | undefined,
+  /** The vault version this run's refresh token was read from: disabled once the rolled one is saved. */
+  redeemedVersion?: string,
 ): Promise<SavedRefreshToken | undefined> {
   const rt = signedIn.rolledRefreshToken;
   if (!rt) return undefined;
@@ -68,6 +74,7 @@ export async function saveRefreshToken(
     }
     if (result?.kind !== 'stored') throw failed(where, result?.why ?? '?');
     log.info(`Saved the new refresh token in ${where}.`);
+    if (redeemedVersion) await disableRedeemed(vault, secretName, redeemedVersion, log);
   }
   if (!cfg.refreshTokenStore) return { lateWrite: false };
   const { variableName, ref } = cfg.refreshTokenStore;
@@ -117,4 +124,19 @@ export function savingTo({ cfg }: RunContext, vaultUrl: string | undefined): str
     cfg.refreshTokenStore ? `variable group '${cfg.refreshTokenStore.ref.group}'` : undefined,
   ].filter((p) => p !== undefined);
   return places.length > 0 ? places.join(' and ') : undefined;
+}
+
+/**
+ * The version this run redeemed is disabled once the rolled token is saved: Entra may still honour an older refresh
+ * token, and a disabled version cannot be read. A failure is only a warning (the new token is saved).
+ */
+async function disableRedeemed(vault: VaultSecrets, name: string, version: string, log: Log): Promise<void> {
+  try {
+    await vault.disableVersion(name, version);
+    log.info(`Disabled the version of '${name}' this run redeemed (${version}).`);
+  } catch (e) {
+    log.warn(
+      `The refresh token this run redeemed is still readable in ${vault.url} (secret '${name}', version ${version}): disabling it failed (${errorMessage(e)}); disable it by hand.`,
+    );
+  }
 }

@@ -124,13 +124,17 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
   // Loaded only when used: the Key Vault client is a third of the bundle, and most runs never need it.
   const vault = cfg.keyVault ? (await import('./openKeyVault')).openVault(ctx, http, network, setSecret) : undefined;
   let auth = cfg.auth;
+  let redeemedVersion: string | undefined;
   const rtSecret = cfg.keyVault?.refreshTokenSecret;
   if (vault && rtSecret) {
     // The rolled refresh token must be saved there: a run that could not would redeem the one it has for nothing.
     await vault.preflight(rtSecret);
     auth = { ...auth, refreshTokenHome: `secret '${rtSecret}' in ${vault.url}` };
-    if (auth.method === 'refreshToken' && !auth.refreshToken)
-      auth = { ...auth, refreshToken: await readRefreshToken(ctx, vault) };
+    if (auth.method === 'refreshToken' && !auth.refreshToken) {
+      const read = await readRefreshToken(ctx, vault);
+      auth = { ...auth, refreshToken: read.value };
+      redeemedVersion = read.version;
+    }
   }
   ledger.check();
 
@@ -157,7 +161,7 @@ async function steps(agent: Agent, log: Log, state: RunState): Promise<void> {
 
   // The rolled refresh token replaces the one just used: save it before anything else can fail.
   state.savingRefreshToken = savingTo(ctx, vault?.url);
-  const refresh = await saveRefreshToken(ctx, signedIn, groups, vault);
+  const refresh = await saveRefreshToken(ctx, signedIn, groups, vault, redeemedVersion);
   state.savingRefreshToken = undefined;
   ledger.check();
   if (cfg.operation === 'audit') {

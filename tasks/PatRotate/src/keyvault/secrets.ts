@@ -81,6 +81,15 @@ export class VaultSecrets {
     }
   }
 
+  /** Disables one version (the refresh token a run redeemed). One attempt. */
+  async disableVersion(name: string, version: string): Promise<void> {
+    try {
+      await this.client.updateSecretProperties(name, version, { enabled: false });
+    } catch (e) {
+      throw this.explain(`disabling version ${version} of secret '${name}'`, e, true);
+    }
+  }
+
   /** Moves the expiry of one version (a renewed PAT's secret). One attempt. */
   async setExpiry(name: string, version: string, expiresOn: Date): Promise<void> {
     try {
