@@ -28,7 +28,7 @@ describe('e2e: Key Vault review 3', function () {
   // before renewing, although the expiry update it serves is explicitly best-effort ("The PAT is renewed either way:
   // a failure here is a warning", execute.ts followExpiry). A connection with only "Key Vault Secrets User" (read)
   // renewed fine before 33305e6; now the renewal is refused and the PAT runs out — the working token is lost.
-  it('DEFECT: renew into a vault the connection may only read still renews the PAT (the expiry update is a warning)', async () => {
+  it('review 3 (fixed): renew into a vault the connection may only read still renews the PAT (the expiry update is a warning)', async () => {
     v = await vaultWorld('wif', 'user');
     const pat = v.addPat('deploy', 2);
     v.emu.state.setVaultSecret(VAULT, 'deploy', pat.token, {
@@ -46,7 +46,7 @@ describe('e2e: Key Vault review 3', function () {
   // DEFECT 2 (medium): same cause: a renewed PAT whose vault secret was deleted (soft-deleted: the user stopped
   // keeping it there) is refused by the preflight's soft-delete check, while extendExpiry's own answer for a missing
   // secret is the info "does not exist: its expiry was left as it is". The PAT is not renewed and expires.
-  it('DEFECT: renew of a PAT whose secret was soft-deleted still renews it (its expiry is simply left)', async () => {
+  it('review 3 (fixed): renew of a PAT whose secret was soft-deleted still renews it (its expiry is simply left)', async () => {
     v = await vaultWorld('wif');
     const pat = v.addPat('deploy', 2);
     v.emu.state.setVaultSecret(VAULT, 'deploy', 'an-old-value');
@@ -63,7 +63,7 @@ describe('e2e: Key Vault review 3', function () {
   // input. A pipeline that always passes `refreshToken: $(PatRotate.RefreshToken)` and switches authMethod (the
   // documented deviceCode bootstrap, where that variable does not exist yet; or accessToken) used to run and now
   // fails as bad input for an input the method ignores.
-  it('DEFECT: an undefined $(variable) in refreshToken does not fail a method that does not use it (accessToken)', async () => {
+  it('review 3 (fixed): an undefined $(variable) in refreshToken does not fail a method that does not use it (accessToken)', async () => {
     g = await world();
     g.addPat('deploy', 60);
     const run = await g.run({
@@ -79,7 +79,7 @@ describe('e2e: Key Vault review 3', function () {
   // input and agent.ts masks its value as soon as it is read (##vso[task.setsecret]), so on a real agent the message
   // reads "is the literal text ***: the pipeline has no such variable" — the variable name it exists to show is
   // hidden (as is every later "$(PatRotate.RefreshToken)" hint in the log). A literal macro is not a secret.
-  it('DEFECT: the literal $(variable) the message names is not registered as a secret (the agent would mask it)', async () => {
+  it('review 3 (fixed): the literal $(variable) the message names is not registered as a secret (the agent would mask it)', async () => {
     g = await world();
     const run = await g.spawn({ ...g.signIn(), refreshToken: '$(PatRotate.RefreshToken)', operation: 'list' });
     assertResult(run, 'Failed');
@@ -136,8 +136,14 @@ describe('e2e: Key Vault review 3', function () {
     v = await vaultWorld('wif');
     const pat = v.addPat('deploy', 2);
     const oldExp = Math.floor(pat.validTo.getTime() / 1000);
-    v.emu.state.setVaultSecret(VAULT, 'deploy', pat.token, { exp: oldExp, tags: { authorizationId: pat.authorizationId } });
-    v.emu.state.setVaultSecret(VAULT, 'deploy', 'newer-pat-value', { exp: oldExp, tags: { authorizationId: 'other-id' } });
+    v.emu.state.setVaultSecret(VAULT, 'deploy', pat.token, {
+      exp: oldExp,
+      tags: { authorizationId: pat.authorizationId },
+    });
+    v.emu.state.setVaultSecret(VAULT, 'deploy', 'newer-pat-value', {
+      exp: oldExp,
+      tags: { authorizationId: 'other-id' },
+    });
     const run = await v.run(renewInputs(v), v.env);
     assertResult(run, 'Succeeded');
     assert.ok(pat.validTo.getTime() > Date.now() + 59 * DAY, 'renewed');

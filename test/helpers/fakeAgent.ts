@@ -8,6 +8,7 @@ import {
   type NetworkSettings,
 } from '../../tasks/PatRotate/src/net/network';
 import { envName } from './runTask';
+import { UNDEFINED_MACRO } from '../../tasks/PatRotate/src/config';
 
 /** Inputs that carry secrets: the real agent masks them as it reads them (tasks/PatRotate/src/agent.ts). */
 const SECRET_INPUTS = new Set(['refreshToken', 'password', 'clientSecret', 'accessToken']);
@@ -48,7 +49,7 @@ export class FakeAgent implements Agent {
 
   input(name: string): string | undefined {
     const value = this.env[envName('INPUT_', name)]?.trim();
-    if (value && SECRET_INPUTS.has(name)) this.setSecret(value);
+    if (value && SECRET_INPUTS.has(name) && !UNDEFINED_MACRO.test(value)) this.setSecret(value);
     return value || undefined;
   }
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { Agent, ServiceConnectionAuth, StopReason, TaskResult } from './app/agent';
+import { UNDEFINED_MACRO } from './config';
 import { REQUEST_TIMEOUT_VARIABLE, requestTimeoutMs, type NetworkSettings } from './net/network';
 
 /** Inputs that carry secrets: read without task-lib's debug echo of the value, and masked at once. */
@@ -25,7 +26,8 @@ function quietly<T>(read: () => T): T {
 function readInput(name: string): string | undefined {
   if (!SECRET_INPUTS.has(name)) return tl.getInput(name, false);
   const value = quietly(() => tl.getInput(name, false));
-  if (value) maskSecret(value.trim());
+  // An undefined `$(Name)` comes through as that text: no secret, and masking it would hide the name in the error.
+  if (value && !UNDEFINED_MACRO.test(value.trim())) maskSecret(value.trim());
   return value;
 }
 

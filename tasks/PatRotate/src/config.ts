@@ -238,7 +238,7 @@ function parseSignIn(text: Text, choice: Choice, int: Int, refreshFromVault: boo
     tenantId: text('tenantId', 'organizations'),
     clientId,
     clientSecret: text('clientSecret') || undefined,
-    refreshToken: refreshTokenInput(text('refreshToken'), refreshFromVault),
+    refreshToken: refreshTokenInput(text('refreshToken'), method === 'refreshToken', refreshFromVault),
     username: text('username') || undefined,
     password: text('password') || undefined,
     accessToken: text('accessToken') || undefined,
@@ -279,13 +279,17 @@ function sameGroupRef(a: GroupRef, b: GroupRef): boolean {
   return a.group.toLowerCase() === b.group.toLowerCase() && a.project.toLowerCase() === b.project.toLowerCase();
 }
 
+/** What the agent passes for `$(Name)` when the pipeline has no variable Name. */
+export const UNDEFINED_MACRO = /^\$\([^()\s]+\)$/;
+
 /**
  * The agent passes `$(Name)` through as text when the pipeline has no variable Name: with refreshTokenSecret that
  * means "none given" (the vault's is read); without it, it is bad input rather than a token Entra would refuse.
  */
-function refreshTokenInput(value: string, refreshFromVault: boolean): string | undefined {
-  if (!/^\$\([^()\s]+\)$/.test(value)) return value || undefined;
-  if (refreshFromVault) return undefined;
+function refreshTokenInput(value: string, used: boolean, refreshFromVault: boolean): string | undefined {
+  if (!UNDEFINED_MACRO.test(value)) return value || undefined;
+  // Another method never reads it (e.g. the deviceCode bootstrap, before the variable exists).
+  if (!used || refreshFromVault) return undefined;
   throw new ConfigError(
     'refreshToken',
     `is the literal text ${value}: the pipeline has no such variable. Define it (or link its variable group), or keep the refresh token in Key Vault with refreshTokenSecret.`,

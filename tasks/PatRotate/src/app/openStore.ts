@@ -5,7 +5,7 @@ import { AdoError } from '../ado/errors';
 import { unsupportedReason, withToken, type ServiceEndpointClient } from '../ado/serviceEndpoints';
 import type { VariableGroup, VariableGroupClient } from '../ado/variableGroups';
 import { ConfigError, type Config } from '../config';
-import { secretNameFor } from '../keyvault/names';
+import { SECRET_NAME, secretNameFor } from '../keyvault/names';
 import type { Action } from '../rotation/plan';
 import { errorMessage } from '../errorMessage';
 import type { VaultSecrets } from '../keyvault/secrets';
@@ -131,10 +131,13 @@ function linkedGroupError(group: VariableGroup, variableName: string): ConfigErr
  * first selected PAT, so that a wrong vault or role shows on the nightly run, not first on the day a PAT is due.
  */
 export function preflightNames(cfg: Config, actions: readonly Action[]): string[] {
+  // Not a renewal's secret: its expiry update is best effort, and a renewal must not fail for it.
   const names = actions.flatMap((a) =>
-    (a.kind === 'create' || a.kind === 'rotate' || a.kind === 'renew') && a.variableName ? [a.variableName] : [],
+    (a.kind === 'create' || a.kind === 'rotate') && a.variableName ? [a.variableName] : [],
   );
   const first = actions.find((a) => 'pat' in a);
-  if (names.length > 0 || cfg.target.kind !== 'keyVault' || !first || !('pat' in first)) return names;
-  return [secretNameFor(cfg.target.variableName, first.pat.displayName)];
+  if (names.length > 0 || cfg.operation !== 'rotate' || cfg.target.kind !== 'keyVault' || !first || !('pat' in first))
+    return names;
+  const name = secretNameFor(cfg.target.variableName, first.pat.displayName);
+  return SECRET_NAME.test(name) ? [name] : []; // a name the plan would refuse is not checked early
 }
