@@ -1,42 +1,12 @@
 // Entra v2.0 endpoints of the emulator, driven by the real @azure/msal-node 7.2.3.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
-import {
-  AuthError,
-  PublicClientApplication,
-  ServerError,
-  type INetworkModule,
-  type NetworkRequestOptions,
-  type NetworkResponse,
-} from '@azure/msal-node';
+import { AuthError, PublicClientApplication, ServerError } from '@azure/msal-node';
 import { ADO_RESOURCE, readJwt, start, type Emulator, type User } from '../emulator';
+import { networkClient } from './azure-helpers';
 import { call } from './helpers';
 
 const CLIENT = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 const SCOPES = [`${ADO_RESOURCE}/.default`];
-
-/** INetworkModule over node:https trusting the emulator's CA (NODE_EXTRA_CA_CERTS does not apply in-process). */
-function networkClient(ca: string): INetworkModule {
-  const send = <T>(url: string, method: string, o?: NetworkRequestOptions): Promise<NetworkResponse<T>> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { method, headers: o?.headers, ca, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
-          resolve({ status: res.statusCode ?? 0, headers, body: (text ? JSON.parse(text) : {}) as T });
-        });
-      });
-      req.on('error', reject);
-      if (o?.body) req.write(o.body);
-      req.end();
-    });
-  return {
-    sendGetRequestAsync: (url, o) => send(url, 'GET', o),
-    sendPostRequestAsync: (url, o) => send(url, 'POST', o),
-  };
-}
 
 async function serverError(p: Promise<unknown>): Promise<ServerError> {
   try {

@@ -3,6 +3,7 @@
 import { AdoError, oneLine } from './adoError';
 import { patTokenErrorToAdoError, SERVICE_PRINCIPAL_FIX } from './patTokenErrors';
 import { errorMessage } from '../errorMessage';
+import { NEVER_SENT_CODES } from '../net/network';
 
 export { AdoError, oneLine, type AdoErrorDetails, type AdoErrorKind } from './adoError';
 export { patTokenErrorToAdoError } from './patTokenErrors';
@@ -143,7 +144,7 @@ export function errorFromNetwork(err: unknown, where: string, mutating: boolean)
     );
   }
   // Refused or unresolved connections never reached the server: nothing was applied.
-  const neverSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code);
+  const neverSent = NEVER_SENT_CODES.has(code);
   return new AdoError('transient', `${where} failed: ${code || oneLine(text, 200)} (network error)`, {
     retryable: true,
     lostResponse: mutating && !neverSent,

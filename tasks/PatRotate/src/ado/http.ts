@@ -1,8 +1,8 @@
 // The one door to Azure DevOps over HTTP: auth headers, JSON in and out, retries that honour Retry-After and
 // never repeat a POST that may have been applied, and every failure turned into an AdoError (see errors.ts).
-import { HttpClient } from 'typed-rest-client/HttpClient';
-import { AbortHandler, boundedExchange, redirectHost } from '../net/bounded';
-import { deadlineMs, parseRetryAfter, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
+import { boundedExchange, redirectHost } from '../net/bounded';
+import { deadlineMs, parseRetryAfter, withoutQuery, type NetworkSettings } from '../net/network';
+import { OriginClients } from '../net/originClients';
 import {
   AdoError,
   asVssErrorBody,
@@ -72,13 +72,14 @@ export interface Answer<T> {
 }
 
 export class AdoHttp {
-  private readonly clients = new Map<string, { client: HttpClient; handler: AbortHandler }>();
+  private readonly clients: OriginClients;
   private readonly policy: Required<RetryPolicy>;
 
   constructor(
     private readonly network: NetworkSettings,
     private readonly options: AdoHttpOptions = {},
   ) {
+    this.clients = new OriginClients(network, options.userAgent ?? 'PatRotate/1');
     const p = { ...defaultRetryPolicy, ...options.retry };
     this.policy = {
       maxAttempts: Math.max(1, p.maxAttempts),
@@ -133,8 +134,7 @@ export class AdoHttp {
 
   /** Closes keep-alive sockets. */
   dispose(): void {
-    for (const { client } of this.clients.values()) client.dispose();
-    this.clients.clear();
+    this.clients.dispose();
   }
 
   private backoff(failedAttempt: number): number {
@@ -162,7 +162,7 @@ export class AdoHttp {
     let location: string | string[] | undefined;
     let answerHeaders: Answer<T>['headers'];
     try {
-      const { client, handler } = this.clientFor(url);
+      const { client, handler } = this.clients.for(url);
       const res = await boundedExchange(client, handler, method, url, data, headers, {
         deadlineMs: deadlineMs(this.network),
       });
@@ -201,25 +201,6 @@ export class AdoHttp {
     if (body?.message) body.message = scrub(body.message, secrets);
     if (body?.patTokenErrorMessage) body.patTokenErrorMessage = scrub(body.patTokenErrorMessage, secrets);
     throw errorFromStatus(status, body, where, mutating, parseRetryAfter(retryAfter));
-  }
-
-  private clientFor(url: string): { client: HttpClient; handler: AbortHandler } {
-    const origin = new URL(url).origin;
-    let entry = this.clients.get(origin);
-    if (!entry) {
-      // requestOptionsFor refuses redirects: they would carry the Authorization header to wherever they point.
-      const handler = new AbortHandler();
-      entry = {
-        client: new HttpClient(
-          this.options.userAgent ?? 'PatRotate/1',
-          [handler],
-          requestOptionsFor(this.network, url),
-        ),
-        handler,
-      };
-      this.clients.set(origin, entry);
-    }
-    return entry;
   }
 }
 

@@ -7,7 +7,7 @@ import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { errorMessage } from '../errorMessage';
 import type { NetworkSettings } from '../net/network';
-import { parseRetryAfter } from '../net/network';
+import { NEVER_SENT_CODES, parseRetryAfter } from '../net/network';
 import { sleep } from '../time';
 import { vaultHttpClient } from './vaultHttp';
 import { VaultError, type LatestSecret, type SecretFacts } from './vaultTypes';
@@ -20,7 +20,6 @@ const SOFT_DELETED =
 /** Attempts of one read (429, 5xx, network), and the longest wait between two. */
 const READ_ATTEMPTS = 3;
 const MAX_WAIT_MS = 30_000;
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class VaultSecrets {
   private readonly client: SecretClient;
@@ -153,15 +152,15 @@ export class VaultSecrets {
     if (!(e instanceof RestError)) return new VaultError('other', `${at} failed: ${errorMessage(e)}`, { cause: e });
     const status = e.statusCode;
     const server = serverMessage(e);
-    if (status === undefined || e.code === 'REDIRECT_REFUSED') {
+    if (e.code === 'REDIRECT_REFUSED') return new VaultError('other', `${at} failed: ${e.message}`, { cause: e });
+    if (status === undefined) {
       const code = e.code ?? '';
-      if (e.code === 'REDIRECT_REFUSED') return new VaultError('other', `${at} failed: ${e.message}`, { cause: e });
-      const hint = NEVER_SENT.has(code)
+      const hint = NEVER_SENT_CODES.has(code)
         ? ': check keyVaultName and that the agent can reach the vault (DNS, firewall, private endpoint)'
         : '';
       return new VaultError('retryable', `${at} failed: ${code || e.message} (network error${hint})`, {
         cause: e,
-        unanswered: write && !NEVER_SENT.has(code),
+        unanswered: write && !NEVER_SENT_CODES.has(code),
       });
     }
     if (status === 403)

@@ -8,26 +8,14 @@ import {
   type PipelineRequest,
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
-import { HttpClient as RestClient } from 'typed-rest-client/HttpClient';
-import { AbortHandler, boundedExchange, redirectHost } from '../net/bounded';
-import { deadlineMs, requestOptionsFor, withoutQuery, type NetworkSettings } from '../net/network';
+import { boundedExchange, redirectHost } from '../net/bounded';
+import { deadlineMs, withoutQuery, type NetworkSettings } from '../net/network';
+import { OriginClients } from '../net/originClients';
 
 const USER_AGENT = 'PatRotate-keyvault';
 
 export function vaultHttpClient(network: NetworkSettings): HttpClient {
-  // One keep-alive client per origin (a vault, its tenant's sign-in is msal's): a TLS handshake per request would
-  // dominate a bulk run. The handler arms the abort signal of exactly the request being started (net/bounded.ts).
-  const clients = new Map<string, { client: RestClient; handler: AbortHandler }>();
-  const clientFor = (url: string) => {
-    const origin = new URL(url).origin;
-    let entry = clients.get(origin);
-    if (!entry) {
-      const handler = new AbortHandler();
-      entry = { client: new RestClient(USER_AGENT, [handler], requestOptionsFor(network, url)), handler };
-      clients.set(origin, entry);
-    }
-    return entry;
-  };
+  const clients = new OriginClients(network, USER_AGENT);
   return {
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       const where = `${request.method} ${withoutQuery(request.url)}`;
@@ -35,7 +23,7 @@ export function vaultHttpClient(network: NetworkSettings): HttpClient {
         throw new RestError(`${where}: only text bodies are sent`, { code: 'UNSUPPORTED_BODY', request });
       const headers: Record<string, string> = {};
       for (const [name, value] of request.headers) headers[name] = value;
-      const { client, handler } = clientFor(request.url);
+      const { client, handler } = clients.for(request.url);
       try {
         const answer = await boundedExchange(
           client,

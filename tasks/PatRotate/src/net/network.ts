@@ -62,6 +62,15 @@ export function requestOptionsFor(settings: NetworkSettings, url: string): IRequ
   };
 }
 
+/** Network error codes of a connection that never reached the server: nothing it carried can have been applied. */
+export const NEVER_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** The URL without its query string: what logs and error messages may show (queries can carry ids and tokens). */
 export function withoutQuery(url: string): string {
   const q = url.indexOf('?');
